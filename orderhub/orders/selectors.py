@@ -1,0 +1,173 @@
+"""Reads on orders, always scoped to the actor (sales see only the orders they own)."""
+
+from __future__ import annotations
+
+import base64
+import binascii
+from dataclasses import dataclass, field
+from datetime import datetime
+from typing import Any
+
+from django.db.models import Prefetch, Q, QuerySet
+from django.utils.dateparse import parse_datetime
+from django.utils.translation import gettext as _
+
+from orderhub.accounts.models import User
+from orderhub.core.errors import NotFound, ValidationFailed
+from orderhub.orders.models import OperationLog, Order, OrderHold, OrderLine
+from orderhub.orders.permissions import scope_orders
+
+
+@dataclass
+class OrderFilters:
+    status: list[str] = field(default_factory=list)
+    channel: list[str] = field(default_factory=list)  # channel codes
+    customer_tier: list[str] = field(default_factory=list)
+    owner: str | None = None  # username; "me" means the actor
+    ordered_from: datetime | None = None
+    ordered_to: datetime | None = None
+    only_mine: bool = False
+
+
+def _base_qs() -> QuerySet[Order]:
+    return Order.objects.select_related("channel", "customer", "owner", "last_operator")
+
+
+def order_get(*, actor: User, order_id: int, with_lines: bool = True) -> Order:
+    """One order the actor may see, with lines and holds; absent and out-of-scope look alike."""
+    qs = scope_orders(_base_qs(), actor).prefetch_related(
+        Prefetch("holds", queryset=OrderHold.objects.order_by("created_at", "pk")),
+    )
+    if with_lines:
+        qs = qs.prefetch_related(
+            Prefetch("lines", queryset=OrderLine.objects.select_related("sku").order_by("line_no"))
+        )
+    order = qs.filter(pk=order_id).first()
+    if order is None:
+        raise NotFound(_("订单 %(id)s 不存在") % {"id": order_id}, field="id")
+    return order
+
+
+def order_filter(*, actor: User, filters: OrderFilters) -> QuerySet[Order]:
+    qs = scope_orders(_base_qs(), actor)
+    if filters.status:
+        qs = qs.filter(status__in=filters.status)
+    if filters.channel:
+        qs = qs.filter(channel__code__in=filters.channel)
+    if filters.customer_tier:
+        qs = qs.filter(customer_tier__in=filters.customer_tier)
+    if filters.only_mine or filters.owner == "me":
+        qs = qs.filter(owner=actor)
+    elif filters.owner:
+        qs = qs.filter(owner__username=filters.owner)
+    if filters.ordered_from:
+        qs = qs.filter(ordered_at__gte=filters.ordered_from)
+    if filters.ordered_to:
+        qs = qs.filter(ordered_at__lt=filters.ordered_to)
+    return qs
+
+
+# --- keyset pagination over (ordered_at desc, id desc) ------------------------------------------
+
+
+def encode_cursor(order: Order) -> str:
+    raw = f"{order.ordered_at.isoformat()}|{order.pk}"
+    return base64.urlsafe_b64encode(raw.encode()).decode().rstrip("=")
+
+
+def decode_cursor(cursor: str) -> tuple[datetime, int]:
+    try:
+        padded = cursor + "=" * (-len(cursor) % 4)
+        at_text, id_text = base64.urlsafe_b64decode(padded.encode()).decode().split("|")
+        at = parse_datetime(at_text)
+        if at is None:
+            raise ValueError(at_text)
+        return at, int(id_text)
+    except (ValueError, UnicodeDecodeError, binascii.Error):
+        raise ValidationFailed(_("分页游标无效"), field="cursor") from None
+
+
+@dataclass
+class OrderPage:
+    items: list[Order]
+    next_cursor: str | None
+
+
+def order_list(
+    *, actor: User, filters: OrderFilters, cursor: str | None = None, limit: int = 50
+) -> OrderPage:
+    """A page of orders, newest first; pass `next_cursor` back for the next page."""
+    if not 1 <= limit <= 200:
+        raise ValidationFailed(_("每页数量须在 1 到 200 之间"), field="limit")
+    qs = order_filter(actor=actor, filters=filters)
+    if cursor:
+        at, pk = decode_cursor(cursor)
+        qs = qs.filter(Q(ordered_at__lt=at) | Q(ordered_at=at, pk__lt=pk))
+    rows = list(
+        qs.prefetch_related(Prefetch("lines", queryset=OrderLine.objects.order_by("line_no")))
+        .prefetch_related(Prefetch("holds", queryset=OrderHold.objects.filter(resolved_at__isnull=True)))
+        .order_by("-ordered_at", "-pk")[: limit + 1]
+    )
+    next_cursor = encode_cursor(rows[limit - 1]) if len(rows) > limit else None
+    return OrderPage(items=rows[:limit], next_cursor=next_cursor)
+
+
+# --- timeline ----------------------------------------------------------------------------------
+
+
+@dataclass
+class TimelineEvent:
+    at: datetime
+    kind: str  # create / transition / hold / release / edit / note / notification
+    title: str
+    actor: str
+    automatic: bool = False
+    from_status: str = ""
+    to_status: str = ""
+    reason: str = ""
+    details: dict[str, Any] = field(default_factory=dict)
+
+
+def order_timeline(*, actor: User, order_id: int) -> tuple[Order, list[TimelineEvent]]:
+    """Everything that happened to an order, oldest first: log entries and notifications sent."""
+    from orderhub.notify.models import InboxMessage
+    from orderhub.orders.states import TRANSITIONS_BY_NAME
+
+    order = order_get(actor=actor, order_id=order_id, with_lines=False)
+    events: list[TimelineEvent] = []
+    for e in OperationLog.objects.filter(order_id=order.pk).order_by("seq"):
+        if e.transition and e.transition in TRANSITIONS_BY_NAME:
+            title = str(TRANSITIONS_BY_NAME[e.transition].label)
+        else:
+            title = e.get_action_display()
+        events.append(
+            TimelineEvent(
+                at=e.at,
+                kind=e.action,
+                title=title,
+                actor=e.actor_name or _("系统"),
+                automatic=e.automatic,
+                from_status=e.from_status,
+                to_status=e.to_status,
+                reason=e.reason,
+                details=e.details,
+            )
+        )
+    sent = (
+        InboxMessage.objects.filter(order_id=order.pk)
+        .select_related("user")
+        .order_by("created_at", "pk")
+    )
+    for m in sent:
+        events.append(
+            TimelineEvent(
+                at=m.created_at,
+                kind="notification",
+                title=m.title,
+                actor=_("系统"),
+                automatic=True,
+                details={"recipient": str(m.user), "channel": "inbox"},
+            )
+        )
+    events.sort(key=lambda ev: ev.at)
+    return order, events

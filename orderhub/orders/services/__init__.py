@@ -1,0 +1,14 @@
+"""Writes on orders. Import from here: `from orderhub.orders.services import order_transition`."""
+
+from orderhub.orders.services.create import LineDraft, OrderDraft, order_create
+from orderhub.orders.services.holds import order_hold, order_hold_release
+from orderhub.orders.services.transitions import order_transition
+
+__all__ = [
+    "LineDraft",
+    "OrderDraft",
+    "order_create",
+    "order_hold",
+    "order_hold_release",
+    "order_transition",
+]

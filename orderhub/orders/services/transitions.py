@@ -1,0 +1,126 @@
+"""The one transition service: every status change of an order goes through here."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any
+
+from django.db import transaction
+from django.utils import timezone
+from django.utils.translation import gettext as _
+
+from orderhub.accounts.models import User
+from orderhub.core.errors import Conflict, InvalidTransition, NotFound, PermissionDenied, ValidationFailed
+from orderhub.orders.audit import log_append
+from orderhub.orders.models import LogAction, OperationLog, Order
+from orderhub.orders.permissions import can_see, may_perform
+from orderhub.orders.states import Kind, OrderStatus, Transition, transition_between
+
+
+def _lock_order(order_id: int) -> Order:
+    try:
+        return Order.objects.select_for_update().prefetch_related("holds").get(pk=order_id)
+    except Order.DoesNotExist:
+        raise NotFound(_("订单 %(id)s 不存在") % {"id": order_id}, field="id") from None
+
+
+def _label(status: str) -> str:
+    return str(OrderStatus(status).label)
+
+
+def _check(order: Order, to: str, actor: User, expected_version: int | None, reason: str) -> Transition:
+    if not can_see(actor, order):
+        # Out of scope looks exactly like absent: no probing of other salespeople's orders.
+        raise NotFound(_("订单 %(id)s 不存在") % {"id": order.pk}, field="id")
+    if to not in OrderStatus.values:
+        raise ValidationFailed(_("未知状态：%(to)s") % {"to": to}, field="to")
+    t = transition_between(order.status, to)
+    if t is None:
+        raise InvalidTransition(
+            _("订单 %(no)s 当前为「%(src)s」，不能变为「%(dst)s」")
+            % {"no": order.order_no, "src": _label(order.status), "dst": _label(to)},
+            field="to",
+        )
+    if not may_perform(actor, t):
+        raise PermissionDenied(
+            _("您的角色不能执行「%(action)s」") % {"action": t.label}, field="to"
+        )
+    if expected_version is not None and expected_version != order.version:
+        raise Conflict(
+            _("订单 %(no)s 已被他人修改（当前版本 %(cur)s，您看到的是 %(exp)s），请刷新后重试")
+            % {"no": order.order_no, "cur": order.version, "exp": expected_version},
+            code="version_conflict",
+            field="expected_version",
+            details={"current_version": order.version, "current_status": order.status},
+        )
+    if t.requires_reason and not reason.strip():
+        raise ValidationFailed(_("「%(action)s」需要填写原因") % {"action": t.label}, field="reason")
+    for guard in t.guards:
+        message = guard(order)
+        if message:
+            raise InvalidTransition(message, code="guard_failed", field="to")
+    return t
+
+
+def order_transition(
+    *,
+    order_id: int,
+    to: str,
+    actor: User,
+    expected_version: int | None = None,
+    reason: str = "",
+    details: dict[str, Any] | None = None,
+    automatic: bool = False,
+    now: datetime | None = None,
+) -> Order:
+    """Move one order to `to`: permission, guard, version, status, log entry and owed jobs.
+
+    All in one transaction; any refusal raises an AppError and changes nothing.
+    """
+    now = now or timezone.now()
+    with transaction.atomic():
+        order = _lock_order(order_id)
+        t = _check(order, to, actor, expected_version, reason)
+        source, seen_version = order.status, order.version
+        order.status = to
+        order.last_operator = actor
+        order.updated_at = now
+        order.status_changed_at = now
+        order.version = seen_version + 1
+        entry = log_append(
+            order=order,
+            action=LogAction.TRANSITION,
+            actor=actor,
+            at=now,
+            transition=t.name,
+            from_status=source,
+            to_status=to,
+            reason=reason.strip(),
+            details=details,
+            automatic=automatic,
+        )
+        # The conditional UPDATE is the optimistic lock: it holds even where the row lock is a
+        # no-op (SQLite serialises writers instead).
+        updated = Order.objects.filter(pk=order.pk, version=seen_version).update(
+            status=to,
+            last_operator=actor,
+            updated_at=now,
+            status_changed_at=now,
+            version=order.version,
+            log_seq=order.log_seq,
+            log_head=order.log_head,
+        )
+        if updated != 1:
+            raise Conflict(_("订单已被他人修改，请刷新后重试"), code="version_conflict")
+        _owed_effects(order, t, entry)
+    return order
+
+
+def _owed_effects(order: Order, t: Transition, entry: OperationLog) -> None:
+    """Side effects the transition owes, recorded in the same transaction."""
+    from orderhub.inventory.services import reservations_release
+    from orderhub.notify.services import notify_for_log_entry
+
+    if t.kind == Kind.CANCEL:
+        reservations_release(order=order, actor=entry.actor, note=entry.reason)
+    notify_for_log_entry(entry)

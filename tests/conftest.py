@@ -1,0 +1,108 @@
+"""Shared fixtures: realistic staff, channels, SKUs and orders built through the services."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from decimal import Decimal
+from typing import Any
+
+import pytest
+
+from orderhub.accounts.models import User
+from orderhub.accounts.roles import Role
+from orderhub.accounts.services import roles_ensure, user_set_roles
+from orderhub.catalog.models import Customer, CustomerTier, Sku
+from orderhub.ingest.models import Channel, ChannelKind
+from orderhub.orders.models import Order
+from orderhub.orders.services import LineDraft, OrderDraft, order_create
+
+
+@pytest.fixture
+def make_user(db: Any) -> Callable[..., User]:
+    roles_ensure()
+
+    def make(username: str, *roles: str, password: str = "Correct-Horse-42") -> User:
+        user = User.objects.create_user(username=username, password=password, display_name=username)
+        user_set_roles(user=user, roles=list(roles))
+        return user
+
+    return make
+
+
+@pytest.fixture
+def staff(make_user: Callable[..., User]) -> dict[str, User]:
+    """One user per role, plus a second salesperson to test "only my orders"."""
+    users = {role: make_user(f"{role}1", role) for role in Role.values if role != Role.SYSTEM}
+    users["sales2"] = make_user("sales2", Role.SALES)
+    users["system"] = make_user("system-bot", Role.SYSTEM)
+    return users
+
+
+@pytest.fixture
+def channels(db: Any) -> dict[str, Channel]:
+    return {
+        "pdd": Channel.objects.create(code="pdd", name="拼多多", kind=ChannelKind.PINDUODUO, masks_phone=True),
+        "manual": Channel.objects.create(code="manual", name="手工", kind=ChannelKind.MANUAL),
+    }
+
+
+@pytest.fixture
+def skus(db: Any) -> dict[str, Sku]:
+    rows = [
+        ("BP-2231", "陶瓷刹车片 前轮", "适配 朗逸/速腾", 1800, False),
+        ("OF-1102", "机油滤清器", "M20×1.5", 350, False),
+        ("HL-8810", "LED 大灯总成", "H7 6000K", 2600, True),
+    ]
+    return {
+        code: Sku.objects.create(
+            code=code, name=name, spec=spec, weight_g=w, fragile=fragile, unit_price=Decimal("88.00")
+        )
+        for code, name, spec, w, fragile in rows
+    }
+
+
+@pytest.fixture
+def customer(db: Any, staff: dict[str, User]) -> Customer:
+    return Customer.objects.create(
+        code="D0001",
+        name="椒江恒通汽配",
+        phone="13812345678",
+        tier=CustomerTier.A,
+        province="浙江省",
+        city="台州市",
+        district="椒江区",
+        address_detail="东环大道88号",
+        owner=staff[Role.SALES],
+    )
+
+
+@pytest.fixture
+def make_order(
+    staff: dict[str, User], channels: dict[str, Channel], skus: dict[str, Sku], customer: Customer
+) -> Callable[..., Order]:
+    counter = iter(range(1, 1_000_000))
+
+    def make(**overrides: Any) -> Order:
+        n = next(counter)
+        draft = OrderDraft(
+            channel_code=overrides.pop("channel_code", "manual"),
+            channel_order_no=overrides.pop("channel_order_no", f"M{n:06d}"),
+            customer_code=customer.code,
+            receiver_name="王师傅",
+            receiver_phone="13812345678",
+            province="浙江省",
+            province_code="330000",
+            city="台州市",
+            city_code="331000",
+            district="椒江区",
+            district_code="331002",
+            address_detail="东环大道88号",
+            lines=overrides.pop("lines", [LineDraft("BP-2231", 20, Decimal("88.00"))]),
+        )
+        for key, value in overrides.items():
+            setattr(draft, key, value)
+        order, created = order_create(draft=draft, actor=staff[Role.CUSTOMER_SERVICE])
+        assert created
+        return order
+
+    return make
