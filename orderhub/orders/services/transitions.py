@@ -72,10 +72,12 @@ def order_transition(
     details: dict[str, Any] | None = None,
     automatic: bool = False,
     now: datetime | None = None,
+    notify: bool = True,
 ) -> Order:
     """Move one order to `to`: permission, guard, version, status, log entry and owed jobs.
 
-    All in one transaction; any refusal raises an AppError and changes nothing.
+    All in one transaction; any refusal raises an AppError and changes nothing. `notify=False`
+    is only for back-filling history (demo data, migrations from an old system).
     """
     now = now or timezone.now()
     with transaction.atomic():
@@ -112,15 +114,16 @@ def order_transition(
         )
         if updated != 1:
             raise Conflict(_("订单已被他人修改，请刷新后重试"), code="version_conflict")
-        _owed_effects(order, t, entry)
+        _owed_effects(order, t, entry, notify=notify)
     return order
 
 
-def _owed_effects(order: Order, t: Transition, entry: OperationLog) -> None:
+def _owed_effects(order: Order, t: Transition, entry: OperationLog, *, notify: bool) -> None:
     """Side effects the transition owes, recorded in the same transaction."""
     from orderhub.inventory.services import reservations_release
     from orderhub.notify.services import notify_for_log_entry
 
     if t.kind == Kind.CANCEL:
         reservations_release(order=order, actor=entry.actor, note=entry.reason)
-    notify_for_log_entry(entry)
+    if notify:
+        notify_for_log_entry(entry)
