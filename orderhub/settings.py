@@ -8,6 +8,7 @@ ORDERHUB_DEBUG, ORDERHUB_ALLOWED_HOSTS, ORDERHUB_SECURE_COOKIES.
 from __future__ import annotations
 
 import os
+import tempfile
 from pathlib import Path
 
 import dj_database_url
@@ -84,6 +85,7 @@ TEMPLATES = [
                 "django.contrib.auth.context_processors.auth",
                 "django.contrib.messages.context_processors.messages",
                 "django.template.context_processors.i18n",
+                "orderhub.web.context_processors.workspace",
             ],
         },
     },
@@ -100,11 +102,15 @@ if _db["ENGINE"] == "django.db.backends.sqlite3":
     _db["OPTIONS"] = {
         "transaction_mode": "IMMEDIATE",
         "timeout": 30,
-        "init_command": (
-            "PRAGMA journal_mode=WAL; PRAGMA synchronous=NORMAL; PRAGMA foreign_keys=ON;"
-        ),
+        "init_command": ("PRAGMA journal_mode=WAL; PRAGMA synchronous=NORMAL; PRAGMA foreign_keys=ON;"),
     }
-    _db["TEST"] = {"NAME": os.environ.get("ORDERHUB_TEST_SQLITE", str(PROJECT_DIR / "test.sqlite3"))}
+    # A file (not :memory:) so that tests can run threads and worker processes against it; one
+    # per test process so that parallel runs never share it.
+    _db["TEST"] = {
+        "NAME": os.environ.get(
+            "ORDERHUB_TEST_SQLITE", str(Path(tempfile.gettempdir()) / f"orderhub-test-{os.getpid()}.sqlite3")
+        )
+    }
 else:
     _db["CONN_MAX_AGE"] = 60
     _db["CONN_HEALTH_CHECKS"] = True

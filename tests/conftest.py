@@ -17,6 +17,12 @@ from orderhub.orders.models import Order
 from orderhub.orders.services import LineDraft, OrderDraft, order_create
 
 
+@pytest.fixture(autouse=True)
+def fast_password_hashing(settings: Any) -> None:
+    """Argon2 is deliberately slow; tests that check hashing itself re-enable it."""
+    settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
+
+
 @pytest.fixture
 def make_user(db: Any) -> Callable[..., User]:
     roles_ensure()
@@ -41,7 +47,9 @@ def staff(make_user: Callable[..., User]) -> dict[str, User]:
 @pytest.fixture
 def channels(db: Any) -> dict[str, Channel]:
     return {
-        "pdd": Channel.objects.create(code="pdd", name="拼多多", kind=ChannelKind.PINDUODUO, masks_phone=True),
+        "pdd": Channel.objects.create(
+            code="pdd", name="拼多多", kind=ChannelKind.PINDUODUO, masks_phone=True
+        ),
         "manual": Channel.objects.create(code="manual", name="手工", kind=ChannelKind.MANUAL),
     }
 

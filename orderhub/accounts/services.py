@@ -40,9 +40,7 @@ def system_user() -> User:
 def api_token_create(*, user: User, name: str = "") -> tuple[ApiToken, str]:
     """Issue a token; the raw value is returned once and only its hash is stored."""
     raw = ApiToken.generate()
-    token = ApiToken.objects.create(
-        user=user, name=name, prefix=raw[:10], token_hash=hash_token(raw)
-    )
+    token = ApiToken.objects.create(user=user, name=name, prefix=raw[:10], token_hash=hash_token(raw))
     return token, raw
 
 

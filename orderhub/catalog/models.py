@@ -40,9 +40,7 @@ class Customer(models.Model):
     code = models.CharField(_("客户编码"), max_length=64, unique=True)
     name = models.CharField(_("名称"), max_length=128)
     phone = models.CharField(_("电话"), max_length=32, blank=True, db_index=True)
-    tier = models.CharField(
-        _("客户等级"), max_length=8, choices=CustomerTier.choices, default=CustomerTier.C
-    )
+    tier = models.CharField(_("客户等级"), max_length=8, choices=CustomerTier.choices, default=CustomerTier.C)
     is_dealer = models.BooleanField(_("经销商"), default=True)
     credit_limit = models.DecimalField(_("信用额度"), max_digits=14, decimal_places=2, default=0)
     province = models.CharField(_("省"), max_length=32, blank=True)

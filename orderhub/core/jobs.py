@@ -31,8 +31,7 @@ from django.db.utils import OperationalError
 from django.utils import timezone
 from django.utils.crypto import get_random_string
 from django_tasks import task
-from django_tasks.base import Task
-from django_tasks.base import TaskResultStatus
+from django_tasks.base import Task, TaskResultStatus
 from django_tasks_db.models import DBTaskResult
 from django_tasks_db.utils import exclusive_transaction, is_locked_database_exception
 
@@ -47,8 +46,18 @@ class PermanentJobError(Exception):
 
 @dataclass(frozen=True)
 class JobPolicy:
-    max_attempts: int
-    backoff_base: float
+    """Per-job overrides; unset values come from settings.ORDERHUB_JOBS when a job fails."""
+
+    max_attempts: int | None = None
+    backoff_base: float | None = None
+
+    def attempts(self) -> int:
+        return self.max_attempts or settings.ORDERHUB_JOBS["MAX_ATTEMPTS"]
+
+    def base(self) -> float:
+        if self.backoff_base is not None:
+            return self.backoff_base
+        return settings.ORDERHUB_JOBS["BACKOFF_BASE_SECONDS"]
 
 
 _POLICIES: dict[str, JobPolicy] = {}
@@ -61,23 +70,14 @@ def durable_job(
 
     def wrap(func: Callable[..., Any]) -> Task:
         t = task(queue_name=queue, priority=priority)(func)
-        _POLICIES[t.module_path] = JobPolicy(
-            max_attempts=max_attempts or settings.ORDERHUB_JOBS["MAX_ATTEMPTS"],
-            backoff_base=settings.ORDERHUB_JOBS["BACKOFF_BASE_SECONDS"],
-        )
+        _POLICIES[t.module_path] = JobPolicy(max_attempts=max_attempts)
         return t
 
     return wrap
 
 
 def policy_for(task_path: str) -> JobPolicy:
-    return _POLICIES.get(
-        task_path,
-        JobPolicy(
-            max_attempts=settings.ORDERHUB_JOBS["MAX_ATTEMPTS"],
-            backoff_base=settings.ORDERHUB_JOBS["BACKOFF_BASE_SECONDS"],
-        ),
-    )
+    return _POLICIES.get(task_path, JobPolicy())
 
 
 def backoff_delay(attempt: int, base: float) -> float:
@@ -107,9 +107,7 @@ def periodic_enqueue_due(now: datetime | None = None) -> list[str]:
     enqueued = []
     for name, (t, every) in _PERIODIC.items():
         with transaction.atomic():
-            schedule, _ = PeriodicSchedule.objects.get_or_create(
-                name=name, defaults={"next_run_at": now}
-            )
+            schedule, _ = PeriodicSchedule.objects.get_or_create(name=name, defaults={"next_run_at": now})
             schedule = (
                 PeriodicSchedule.objects.select_for_update(skip_locked=True)
                 .filter(pk=schedule.pk, next_run_at__lte=now)
@@ -132,11 +130,7 @@ def requeue_abandoned(now: datetime | None = None) -> int:
     """Hand RUNNING jobs of workers that stopped reporting back to the queue."""
     now = now or timezone.now()
     lease = timedelta(seconds=settings.ORDERHUB_JOBS["WORKER_LEASE_SECONDS"])
-    live = set(
-        WorkerHeartbeat.objects.filter(last_seen__gte=now - lease).values_list(
-            "worker_id", flat=True
-        )
-    )
+    live = set(WorkerHeartbeat.objects.filter(last_seen__gte=now - lease).values_list("worker_id", flat=True))
     requeued = 0
     with transaction.atomic():
         running = DBTaskResult.objects.running().select_for_update(skip_locked=True)
@@ -224,7 +218,8 @@ class JobWorker:
         logger.info("worker %s started (queues: %s)", self.worker_id, self.queues or "all")
         try:
             while self.running:
-                close_old_connections()
+                if not self.batch:  # a batch run in-process keeps its caller's connection
+                    close_old_connections()
                 self.heartbeat()
                 result = self.claim()
                 if result is not None:
@@ -255,11 +250,13 @@ class JobWorker:
         policy = policy_for(result.task_path)
         attempt = len(result.worker_ids)
         permanent = isinstance(exc, PermanentJobError)
-        if permanent or attempt >= policy.max_attempts:
-            logger.error("job %s (%s) is dead after %d attempt(s): %s", result.id, result.task_path, attempt, exc)
+        if permanent or attempt >= policy.attempts():
+            logger.error(
+                "job %s (%s) is dead after %d attempt(s): %s", result.id, result.task_path, attempt, exc
+            )
             result.set_failed(exc)
             return
-        delay = backoff_delay(attempt, policy.backoff_base)
+        delay = backoff_delay(attempt, policy.base())
         logger.warning("job %s attempt %d failed (%s); retry in %.1fs", result.id, attempt, exc, delay)
         result.status = TaskResultStatus.READY
         result.run_after = timezone.now() + timedelta(seconds=delay)

@@ -19,6 +19,9 @@ class WorkerHeartbeat(models.Model):
         verbose_name = _("后台进程")
         verbose_name_plural = _("后台进程")
 
+    def __str__(self) -> str:
+        return self.worker_id
+
 
 class PeriodicSchedule(models.Model):
     """When a periodic job next falls due; claimed with a row lock so one worker runs it."""
@@ -30,3 +33,6 @@ class PeriodicSchedule(models.Model):
     class Meta:
         verbose_name = _("定时任务")
         verbose_name_plural = _("定时任务")
+
+    def __str__(self) -> str:
+        return self.name

@@ -54,6 +54,9 @@ class Stock(models.Model):
             ),
         ]
 
+    def __str__(self) -> str:
+        return f"{self.warehouse_id}/{self.sku_id}"
+
     @property
     def available(self) -> int:
         return self.on_hand - self.reserved
@@ -87,6 +90,9 @@ class StockMovement(models.Model):
         verbose_name = _("库存流水")
         verbose_name_plural = _("库存流水")
 
+    def __str__(self) -> str:
+        return f"{self.kind} {self.on_hand_delta:+d}/{self.reserved_delta:+d}"
+
 
 class Reservation(models.Model):
     class Status(models.TextChoices):
@@ -104,3 +110,6 @@ class Reservation(models.Model):
         verbose_name = _("库存占用")
         verbose_name_plural = _("库存占用")
         indexes = [models.Index(fields=["order", "status"])]
+
+    def __str__(self) -> str:
+        return f"{self.order_id}: {self.quantity}"

@@ -26,3 +26,6 @@ class InboxMessage(models.Model):
         ordering = ["-created_at", "-id"]
         constraints = [models.UniqueConstraint(fields=["user", "key"], name="inbox_unique_user_key")]
         indexes = [models.Index(fields=["user", "read_at"], name="inbox_user_unread")]
+
+    def __str__(self) -> str:
+        return self.title

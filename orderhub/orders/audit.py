@@ -190,8 +190,21 @@ class AuditReport:
 
 
 _LOG_FIELDS = (
-    "id", "order_id", "seq", "action", "transition", "from_status", "to_status", "actor_id",
-    "actor_name", "automatic", "reason", "details", "at", "prev_hash", "hash",
+    "id",
+    "order_id",
+    "seq",
+    "action",
+    "transition",
+    "from_status",
+    "to_status",
+    "actor_id",
+    "actor_name",
+    "automatic",
+    "reason",
+    "details",
+    "at",
+    "prev_hash",
+    "hash",
 )
 
 
@@ -206,9 +219,9 @@ def audit_verify(*, max_problems: int = 50) -> AuditReport:
     head_hashes = dict(Order.objects.values_list("id", "log_head"))
     state: dict[int, tuple[int, str]] = {}  # order_id -> (last seq, last hash)
     rows = (
-        OperationLog.objects.order_by("order_id", "seq", "id").values_list(*_LOG_FIELDS).iterator(
-            chunk_size=5000
-        )
+        OperationLog.objects.order_by("order_id", "seq", "id")
+        .values_list(*_LOG_FIELDS)
+        .iterator(chunk_size=5000)
     )
     for row in rows:
         entry = OperationLog(**dict(zip(_LOG_FIELDS, row, strict=True)))
@@ -218,7 +231,10 @@ def audit_verify(*, max_problems: int = 50) -> AuditReport:
         if entry.order_id not in heads:
             problem = ("orphan_entry", "日志所属订单已不存在 / entry of a deleted order")
         elif entry.seq != last_seq + 1:
-            problem = ("sequence_gap", f"序号应为 {last_seq + 1}，实为 {entry.seq} / entry missing or reordered")
+            problem = (
+                "sequence_gap",
+                f"序号应为 {last_seq + 1}，实为 {entry.seq} / entry missing or reordered",
+            )
         elif entry.prev_hash != last_hash:
             problem = ("broken_link", "前序哈希不符 / previous entry changed, removed or reordered")
         elif entry_hash(entry) != entry.hash:
@@ -249,9 +265,11 @@ def _verify_anchors(report: AuditReport) -> list[AuditProblem]:
     prev_hash, prev_last = GENESIS, 0
     for anchor in AuditAnchor.objects.order_by("last_log_id"):
         report.anchors += 1
-        if anchor.prev_hash != prev_hash or anchor.first_log_id != prev_last + 1 or _anchor_hash(
-            anchor
-        ) != anchor.hash:
+        if (
+            anchor.prev_hash != prev_hash
+            or anchor.first_log_id != prev_last + 1
+            or _anchor_hash(anchor) != anchor.hash
+        ):
             problems.append(
                 AuditProblem("anchor_chain", f"锚点 {anchor.pk} 被修改或删除 / anchor chain broken")
             )

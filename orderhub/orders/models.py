@@ -47,7 +47,8 @@ class Order(models.Model):
     )
     updated_at = models.DateTimeField(_("最后更新时间"), db_index=True)
     # --- around them ---------------------------------------------------------------------------
-    channel_order_no = models.CharField(_("渠道订单号"), max_length=64, null=True, blank=True)
+    # NULL, not "", for parts and manual orders: the unique constraint applies only when present.
+    channel_order_no = models.CharField(_("渠道订单号"), max_length=64, null=True, blank=True)  # noqa: DJ001
     customer = models.ForeignKey(
         "catalog.Customer",
         verbose_name=_("客户"),
@@ -177,6 +178,9 @@ class OrderLine(models.Model):
             models.UniqueConstraint(fields=["order", "line_no"], name="orderline_unique_no"),
         ]
 
+    def __str__(self) -> str:
+        return f"{self.sku_code} × {self.quantity}"
+
 
 class HoldReason(models.TextChoices):
     INCOMPLETE_ADDRESS = "incomplete_address", _("地址不完整")
@@ -222,6 +226,9 @@ class OrderHold(models.Model):
             )
         ]
 
+    def __str__(self) -> str:
+        return self.get_reason_display()
+
 
 class LogAction(models.TextChoices):
     CREATE = "create", _("创建")
@@ -265,6 +272,9 @@ class OperationLog(models.Model):
         ]
         indexes = [models.Index(fields=["to_status", "at"], name="oplog_to_status_at")]
 
+    def __str__(self) -> str:
+        return f"{self.order_id}#{self.seq} {self.action}"
+
 
 class AuditAnchor(models.Model):
     """A seal over every log entry with id in (previous anchor's last_log_id, last_log_id]."""
@@ -282,6 +292,9 @@ class AuditAnchor(models.Model):
         verbose_name_plural = _("审计锚点")
         ordering = ["last_log_id"]
 
+    def __str__(self) -> str:
+        return f"{self.first_log_id}-{self.last_log_id}"
+
 
 class IdempotencyRecord(models.Model):
     """Remembers which order an `Idempotency-Key` created, per user."""
@@ -296,3 +309,6 @@ class IdempotencyRecord(models.Model):
         constraints = [
             models.UniqueConstraint(fields=["user", "key"], name="idempotency_unique_user_key"),
         ]
+
+    def __str__(self) -> str:
+        return self.key

@@ -153,11 +153,7 @@ def order_timeline(*, actor: User, order_id: int) -> tuple[Order, list[TimelineE
                 details=e.details,
             )
         )
-    sent = (
-        InboxMessage.objects.filter(order_id=order.pk)
-        .select_related("user")
-        .order_by("created_at", "pk")
-    )
+    sent = InboxMessage.objects.filter(order_id=order.pk).select_related("user").order_by("created_at", "pk")
     for m in sent:
         events.append(
             TimelineEvent(

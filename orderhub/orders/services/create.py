@@ -167,9 +167,18 @@ def _insert(
         priority=draft.priority,
         owner=owner,
         selling_entity=_resolve(LegalEntity, draft.selling_entity_code, _("销售主体"), "selling_entity"),
-        invoicing_entity=_resolve(LegalEntity, draft.invoicing_entity_code, _("开票主体"), "invoicing_entity"),
-        lines_snapshot=draft.raw if draft.raw is not None else [
-            {"sku_code": ln.sku_code, "quantity": ln.quantity, "unit_price": str(ln.unit_price), "name": ln.name}
+        invoicing_entity=_resolve(
+            LegalEntity, draft.invoicing_entity_code, _("开票主体"), "invoicing_entity"
+        ),
+        lines_snapshot=draft.raw
+        if draft.raw is not None
+        else [
+            {
+                "sku_code": ln.sku_code,
+                "quantity": ln.quantity,
+                "unit_price": str(ln.unit_price),
+                "name": ln.name,
+            }
             for ln in draft.lines
         ],
     )

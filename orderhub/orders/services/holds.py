@@ -54,8 +54,14 @@ def order_hold(
             order=order, reason=reason, resolved_at=None, defaults={"detail": detail, "created_by": actor}
         )
         if created:
-            log_append(order=order, action=LogAction.HOLD, actor=actor, at=now, reason=detail,
-                       details={"hold": reason})
+            log_append(
+                order=order,
+                action=LogAction.HOLD,
+                actor=actor,
+                at=now,
+                reason=detail,
+                details={"hold": reason},
+            )
             _save_head(order, actor, now)
         return hold
 
@@ -74,7 +80,13 @@ def order_hold_release(
         hold.resolved_by = actor
         hold.resolution = resolution
         hold.save(update_fields=["resolved_at", "resolved_by", "resolution"])
-        log_append(order=order, action=LogAction.RELEASE, actor=actor, at=now, reason=resolution,
-                   details={"hold": hold.reason})
+        log_append(
+            order=order,
+            action=LogAction.RELEASE,
+            actor=actor,
+            at=now,
+            reason=resolution,
+            details={"hold": hold.reason},
+        )
         _save_head(order, actor, now)
         return hold

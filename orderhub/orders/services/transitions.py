@@ -32,6 +32,15 @@ def _check(order: Order, to: str, actor: User, expected_version: int | None, rea
     if not can_see(actor, order):
         # Out of scope looks exactly like absent: no probing of other salespeople's orders.
         raise NotFound(_("订单 %(id)s 不存在") % {"id": order.pk}, field="id")
+    # A stale view is reported as a conflict first: what the person saw is no longer true.
+    if expected_version is not None and expected_version != order.version:
+        raise Conflict(
+            _("订单 %(no)s 已被他人修改（当前版本 %(cur)s，您看到的是 %(exp)s），请刷新后重试")
+            % {"no": order.order_no, "cur": order.version, "exp": expected_version},
+            code="version_conflict",
+            field="expected_version",
+            details={"current_version": order.version, "current_status": order.status},
+        )
     if to not in OrderStatus.values:
         raise ValidationFailed(_("未知状态：%(to)s") % {"to": to}, field="to")
     t = transition_between(order.status, to)
@@ -42,17 +51,7 @@ def _check(order: Order, to: str, actor: User, expected_version: int | None, rea
             field="to",
         )
     if not may_perform(actor, t):
-        raise PermissionDenied(
-            _("您的角色不能执行「%(action)s」") % {"action": t.label}, field="to"
-        )
-    if expected_version is not None and expected_version != order.version:
-        raise Conflict(
-            _("订单 %(no)s 已被他人修改（当前版本 %(cur)s，您看到的是 %(exp)s），请刷新后重试")
-            % {"no": order.order_no, "cur": order.version, "exp": expected_version},
-            code="version_conflict",
-            field="expected_version",
-            details={"current_version": order.version, "current_status": order.status},
-        )
+        raise PermissionDenied(_("您的角色不能执行「%(action)s」") % {"action": t.label}, field="to")
     if t.requires_reason and not reason.strip():
         raise ValidationFailed(_("「%(action)s」需要填写原因") % {"action": t.label}, field="reason")
     for guard in t.guards:
