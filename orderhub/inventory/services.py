@@ -7,6 +7,7 @@ from django.db.models import F
 
 from orderhub.accounts.models import User
 from orderhub.inventory.models import Reservation, Stock, StockMovement, StockMovementKind
+from orderhub.orders.effects import EffectContext, transition_effect
 from orderhub.orders.models import Order
 
 
@@ -33,3 +34,9 @@ def reservations_release(*, order: Order, actor: User | None, note: str = "") ->
         r.save(update_fields=["status"])
         released += r.quantity
     return released
+
+
+@transition_effect(on=["cancel"])
+def _release_on_cancel(ctx: EffectContext) -> None:
+    """Cancelling before shipping gives the reserved stock back."""
+    reservations_release(order=ctx.order, actor=ctx.entry.actor, note=ctx.entry.reason)

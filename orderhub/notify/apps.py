@@ -8,4 +8,5 @@ class NotifyConfig(AppConfig):
     verbose_name = _("通知")
 
     def ready(self) -> None:
-        from orderhub.notify import tasks  # noqa: F401
+        # Registers the notification effect of transitions and the inbox timeline source.
+        from orderhub.notify import services, tasks  # noqa: F401

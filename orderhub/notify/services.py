@@ -3,11 +3,15 @@
 from __future__ import annotations
 
 from django.db import IntegrityError, transaction
+from django.utils import timezone
 
+from orderhub.accounts.models import User
 from orderhub.notify.models import InboxMessage
 from orderhub.notify.routing import responsible_users
+from orderhub.orders.effects import EffectContext, transition_effect
 from orderhub.orders.models import HoldReason, OperationLog, Order
 from orderhub.orders.states import OrderStatus
+from orderhub.orders.timeline import TimelineEvent, timeline_source
 
 
 def notify_for_log_entry(entry: OperationLog) -> None:
@@ -63,3 +67,37 @@ def hold_notice_deliver(order_id: int, reasons: list[str]) -> int:
         title=f"订单 {order.order_no} 被拦截：{labels}",
         body="请在待审核中处理拦截原因后再审核。",
     )
+
+
+def inbox_mark_read(*, user: User, message_id: int | None = None) -> int:
+    """Mark one of the user's messages (or, without an id, all of them) read; returns rows changed.
+
+    Scoped to the user: another user's message id changes nothing, like an absent one.
+    """
+    qs = InboxMessage.objects.filter(user=user, read_at__isnull=True)
+    if message_id is not None:
+        qs = qs.filter(pk=message_id)
+    return qs.update(read_at=timezone.now())
+
+
+@transition_effect()
+def _notify_transition(ctx: EffectContext) -> None:
+    """Every transition tells the people responsible for the new state (unless back-filled)."""
+    if ctx.notify:
+        notify_for_log_entry(ctx.entry)
+
+
+@timeline_source("inbox")
+def _inbox_timeline(order: Order) -> list[TimelineEvent]:
+    sent = InboxMessage.objects.filter(order_id=order.pk).select_related("user").order_by("created_at", "pk")
+    return [
+        TimelineEvent(
+            at=m.created_at,
+            kind="notification",
+            title=m.title,
+            actor="系统",
+            automatic=True,
+            details={"recipient": str(m.user), "channel": "inbox"},
+        )
+        for m in sent
+    ]

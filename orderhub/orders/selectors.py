@@ -6,7 +6,6 @@ import base64
 import binascii
 from dataclasses import dataclass, field
 from datetime import datetime
-from typing import Any
 
 from django.db.models import Prefetch, Q, QuerySet
 from django.utils.dateparse import parse_datetime
@@ -16,6 +15,7 @@ from orderhub.accounts.models import User
 from orderhub.core.errors import NotFound, ValidationFailed
 from orderhub.orders.models import OperationLog, Order, OrderHold, OrderLine
 from orderhub.orders.permissions import scope_orders
+from orderhub.orders.timeline import TimelineEvent, timeline_sources
 
 
 @dataclass
@@ -115,22 +115,8 @@ def order_list(
 # --- timeline ----------------------------------------------------------------------------------
 
 
-@dataclass
-class TimelineEvent:
-    at: datetime
-    kind: str  # create / transition / hold / release / edit / note / notification
-    title: str
-    actor: str
-    automatic: bool = False
-    from_status: str = ""
-    to_status: str = ""
-    reason: str = ""
-    details: dict[str, Any] = field(default_factory=dict)
-
-
 def order_timeline(*, actor: User, order_id: int) -> tuple[Order, list[TimelineEvent]]:
-    """Everything that happened to an order, oldest first: log entries and notifications sent."""
-    from orderhub.notify.models import InboxMessage
+    """Everything that happened to an order, oldest first: its log plus registered sources."""
     from orderhub.orders.states import TRANSITIONS_BY_NAME
 
     order = order_get(actor=actor, order_id=order_id, with_lines=False)
@@ -153,17 +139,7 @@ def order_timeline(*, actor: User, order_id: int) -> tuple[Order, list[TimelineE
                 details=e.details,
             )
         )
-    sent = InboxMessage.objects.filter(order_id=order.pk).select_related("user").order_by("created_at", "pk")
-    for m in sent:
-        events.append(
-            TimelineEvent(
-                at=m.created_at,
-                kind="notification",
-                title=m.title,
-                actor=_("系统"),
-                automatic=True,
-                details={"recipient": str(m.user), "channel": "inbox"},
-            )
-        )
+    for source in timeline_sources():
+        events.extend(source(order))
     events.sort(key=lambda ev: ev.at)
     return order, events

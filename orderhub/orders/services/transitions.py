@@ -12,9 +12,10 @@ from django.utils.translation import gettext as _
 from orderhub.accounts.models import User
 from orderhub.core.errors import Conflict, InvalidTransition, NotFound, PermissionDenied, ValidationFailed
 from orderhub.orders.audit import log_append
-from orderhub.orders.models import LogAction, OperationLog, Order
+from orderhub.orders.effects import EffectContext, effects_run
+from orderhub.orders.models import LogAction, Order
 from orderhub.orders.permissions import can_see, may_perform
-from orderhub.orders.states import Kind, OrderStatus, Transition, transition_between
+from orderhub.orders.states import OrderStatus, Transition, transition_between
 
 
 def _lock_order(order_id: int) -> Order:
@@ -113,16 +114,5 @@ def order_transition(
         )
         if updated != 1:
             raise Conflict(_("订单已被他人修改，请刷新后重试"), code="version_conflict")
-        _owed_effects(order, t, entry, notify=notify)
+        effects_run(EffectContext(order=order, transition=t, entry=entry, notify=notify))
     return order
-
-
-def _owed_effects(order: Order, t: Transition, entry: OperationLog, *, notify: bool) -> None:
-    """Side effects the transition owes, recorded in the same transaction."""
-    from orderhub.inventory.services import reservations_release
-    from orderhub.notify.services import notify_for_log_entry
-
-    if t.kind == Kind.CANCEL:
-        reservations_release(order=order, actor=entry.actor, note=entry.reason)
-    if notify:
-        notify_for_log_entry(entry)
