@@ -113,3 +113,35 @@ class Reservation(models.Model):
 
     def __str__(self) -> str:
         return f"{self.order_id}: {self.quantity}"
+
+
+class StockAdjustment(models.Model):
+    """A receipt (入库) or a stock count (盘点) slip; applied only by `stock_adjust`."""
+
+    class Kind(models.TextChoices):
+        RECEIPT = "receipt", _("入库")
+        COUNT = "count", _("盘点")
+
+    warehouse = models.ForeignKey(Warehouse, verbose_name=_("仓库"), on_delete=models.PROTECT)
+    sku = models.ForeignKey("catalog.Sku", verbose_name=_("商品"), on_delete=models.PROTECT)
+    kind = models.CharField(_("类型"), max_length=16, choices=Kind.choices)
+    # Receipt: units received. Count: units counted on the shelf (the new on-hand).
+    quantity = models.IntegerField(_("数量"))
+    note = models.CharField(_("说明"), max_length=255, blank=True)
+    movement = models.OneToOneField(
+        StockMovement, null=True, blank=True, on_delete=models.PROTECT, related_name="adjustment"
+    )
+    actor = models.ForeignKey(
+        "accounts.User", null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        verbose_name = _("库存调整")
+        verbose_name_plural = _("库存调整")
+        constraints = [
+            models.CheckConstraint(condition=Q(quantity__gte=0), name="stockadj_quantity_gte_0"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.get_kind_display()} {self.sku_id} {self.quantity}"

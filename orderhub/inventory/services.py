@@ -1,26 +1,125 @@
-"""Stock writes. Counters change only through conditional UPDATEs, each with a ledger row."""
+"""Stock writes. Counters change only through conditional UPDATEs, each with a ledger row.
+
+Lock order, everywhere: the order row first (the transition service takes it), then stock rows
+in primary-key order. Two allocations touching the same stocks therefore queue, never deadlock.
+"""
 
 from __future__ import annotations
 
-from django.db import transaction
+from collections.abc import Iterable
+from dataclasses import dataclass
+
+from django.db import IntegrityError, transaction
 from django.db.models import F
+from django.utils.translation import gettext as _
 
 from orderhub.accounts.models import User
-from orderhub.inventory.models import Reservation, Stock, StockMovement, StockMovementKind
+from orderhub.catalog.models import Sku
+from orderhub.core.errors import Conflict, ValidationFailed
+from orderhub.inventory.models import (
+    Reservation,
+    Stock,
+    StockAdjustment,
+    StockMovement,
+    StockMovementKind,
+    Warehouse,
+)
 from orderhub.orders.effects import EffectContext, transition_effect
 from orderhub.orders.models import Order
+
+
+class InsufficientStock(Conflict):
+    """Every shortfall of one request, listed together (not just the first)."""
+
+    code = "insufficient_stock"
+
+
+@dataclass(frozen=True)
+class Shortfall:
+    sku_code: str
+    needed: int
+    available: int
+
+    def text(self) -> str:
+        return _("%(sku)s 需 %(n)s，可用 %(a)s") % {
+            "sku": self.sku_code,
+            "n": self.needed,
+            "a": self.available,
+        }
+
+
+@dataclass(frozen=True)
+class ReserveLine:
+    stock_id: int
+    quantity: int
+    sku_code: str = ""
+
+
+def stocks_lock(stock_ids: Iterable[int]) -> dict[int, Stock]:
+    """Lock stock rows in primary-key order (a no-op on SQLite, whose writers serialise)."""
+    ids = sorted(set(stock_ids))
+    if not ids:
+        return {}
+    return {s.pk: s for s in Stock.objects.select_for_update().filter(pk__in=ids).order_by("pk")}
+
+
+def stock_reserve(*, order: Order, lines: list[ReserveLine], actor: User | None, note: str = "") -> int:
+    """Reserve units for an order; all or nothing. Raises InsufficientStock listing every shortfall.
+
+    Each counter moves by a conditional UPDATE (`on_hand - reserved >= qty` in the WHERE), so a
+    racing writer can never push `reserved` past `on_hand`, whatever the isolation level.
+    """
+    assert transaction.get_connection().in_atomic_block
+    wanted: dict[int, int] = {}
+    codes: dict[int, str] = {}
+    for ln in lines:
+        wanted[ln.stock_id] = wanted.get(ln.stock_id, 0) + ln.quantity
+        codes[ln.stock_id] = ln.sku_code
+    shortfalls: list[Shortfall] = []
+    with transaction.atomic():  # savepoint: a shortfall undoes the lines already reserved
+        for stock_id in sorted(wanted):
+            qty = wanted[stock_id]
+            updated = Stock.objects.filter(pk=stock_id, on_hand__gte=F("reserved") + qty).update(
+                reserved=F("reserved") + qty
+            )
+            if not updated:
+                s = Stock.objects.filter(pk=stock_id).values("on_hand", "reserved").first() or {}
+                shortfalls.append(Shortfall(codes[stock_id], qty, s.get("on_hand", 0) - s.get("reserved", 0)))
+        if shortfalls:
+            raise InsufficientStock(
+                _("库存不足：") + "；".join(s.text() for s in shortfalls),
+                details={"shortfalls": [s.__dict__ for s in shortfalls]},
+            )
+        StockMovement.objects.bulk_create(
+            StockMovement(
+                stock_id=sid,
+                kind=StockMovementKind.RESERVE,
+                reserved_delta=q,
+                order=order,
+                actor=actor,
+                note=note[:255],
+            )
+            for sid, q in sorted(wanted.items())
+        )
+        Reservation.objects.bulk_create(
+            Reservation(order=order, stock_id=sid, quantity=q) for sid, q in sorted(wanted.items())
+        )
+    return sum(wanted.values())
+
+
+def _active_locked(order: Order) -> list[Reservation]:
+    return list(
+        Reservation.objects.select_for_update()
+        .filter(order=order, status=Reservation.Status.ACTIVE)
+        .order_by("stock_id", "pk")  # lock order: stock primary key, as everywhere
+    )
 
 
 def reservations_release(*, order: Order, actor: User | None, note: str = "") -> int:
     """Give back every active reservation of an order (cancel, void). Returns units released."""
     assert transaction.get_connection().in_atomic_block
-    active = list(
-        Reservation.objects.select_for_update()
-        .filter(order=order, status=Reservation.Status.ACTIVE)
-        .order_by("stock_id", "pk")  # lock order: stock primary key, as everywhere
-    )
     released = 0
-    for r in active:
+    for r in _active_locked(order):
         Stock.objects.filter(pk=r.stock_id).update(reserved=F("reserved") - r.quantity)
         StockMovement.objects.create(
             stock_id=r.stock_id,
@@ -36,7 +135,94 @@ def reservations_release(*, order: Order, actor: User | None, note: str = "") ->
     return released
 
 
-@transition_effect(on=["cancel"])
+def reservations_consume(*, order: Order, actor: User | None, note: str = "") -> int:
+    """Ship: the reserved units leave the warehouse (on-hand and reserved both drop)."""
+    assert transaction.get_connection().in_atomic_block
+    consumed = 0
+    for r in _active_locked(order):
+        updated = Stock.objects.filter(pk=r.stock_id, reserved__gte=r.quantity).update(
+            on_hand=F("on_hand") - r.quantity, reserved=F("reserved") - r.quantity
+        )
+        if not updated:  # only possible if the ledger was bypassed; refuse rather than go negative
+            raise Conflict(_("库存记录与占用不一致，请盘点后重试"), code="stock_inconsistent")
+        StockMovement.objects.create(
+            stock_id=r.stock_id,
+            kind=StockMovementKind.SHIP,
+            on_hand_delta=-r.quantity,
+            reserved_delta=-r.quantity,
+            order=order,
+            actor=actor,
+            note=note[:255],
+        )
+        r.status = Reservation.Status.CONSUMED
+        r.save(update_fields=["status"])
+        consumed += r.quantity
+    return consumed
+
+
+def _stock_row(warehouse: Warehouse, sku: Sku) -> Stock:
+    try:
+        with transaction.atomic():
+            stock, _created = Stock.objects.get_or_create(warehouse=warehouse, sku=sku)
+    except IntegrityError:  # created concurrently
+        stock = Stock.objects.get(warehouse=warehouse, sku=sku)
+    return stock
+
+
+def stock_adjust(
+    *,
+    warehouse: Warehouse,
+    sku: Sku,
+    kind: str,
+    quantity: int,
+    actor: User | None,
+    note: str = "",
+) -> StockAdjustment:
+    """Apply a receipt (+quantity on hand) or a count (on hand := quantity), with its ledger row."""
+    if kind not in StockAdjustment.Kind.values:
+        raise ValidationFailed(_("未知调整类型：%(k)s") % {"k": kind}, field="kind")
+    if quantity < 0 or (kind == StockAdjustment.Kind.RECEIPT and quantity == 0):
+        raise ValidationFailed(_("数量必须为正数"), field="quantity")
+    stock = _stock_row(warehouse, sku)
+    with transaction.atomic():
+        stock = stocks_lock([stock.pk])[stock.pk]
+        if kind == StockAdjustment.Kind.RECEIPT:
+            delta = quantity
+            Stock.objects.filter(pk=stock.pk).update(on_hand=F("on_hand") + quantity)
+            mkind = StockMovementKind.RECEIPT
+        else:
+            if quantity < stock.reserved:
+                raise ValidationFailed(
+                    _("%(wh)s %(sku)s 盘点数 %(n)s 少于已占用 %(r)s：请先处理占用该库存的订单")
+                    % {"wh": warehouse.code, "sku": sku.code, "n": quantity, "r": stock.reserved},
+                    field="quantity",
+                )
+            delta = quantity - stock.on_hand
+            # Conditional on the value read under the lock: a concurrent change makes this fail loudly.
+            if not Stock.objects.filter(pk=stock.pk, on_hand=stock.on_hand).update(on_hand=quantity):
+                raise Conflict(_("库存在盘点时被修改，请重试"), code="stock_changed")
+            mkind = StockMovementKind.COUNT
+        movement = StockMovement.objects.create(
+            stock=stock, kind=mkind, on_hand_delta=delta, actor=actor, note=note[:255]
+        )
+        return StockAdjustment.objects.create(
+            warehouse=warehouse,
+            sku=sku,
+            kind=kind,
+            quantity=quantity,
+            note=note[:255],
+            movement=movement,
+            actor=actor,
+        )
+
+
+@transition_effect(on=["cancel", "reject_allocation"])
 def _release_on_cancel(ctx: EffectContext) -> None:
-    """Cancelling before shipping gives the reserved stock back."""
+    """Cancelling, or sending an allocated order back to review, gives the reserved stock back."""
     reservations_release(order=ctx.order, actor=ctx.entry.actor, note=ctx.entry.reason)
+
+
+@transition_effect(on=["ship"])
+def _consume_on_ship(ctx: EffectContext) -> None:
+    """Shipping takes the reserved units out of on-hand."""
+    reservations_consume(order=ctx.order, actor=ctx.entry.actor, note=ctx.order.order_no)
