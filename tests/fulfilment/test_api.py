@@ -1,0 +1,67 @@
+"""The fulfilment API: stock adjustments and allocation, as an integration would call them."""
+
+from __future__ import annotations
+
+import pytest
+
+from orderhub.accounts.roles import Role
+from orderhub.inventory.models import StockMovement
+
+pytestmark = pytest.mark.urls("tests.fulfilment.api_urls")
+
+
+def test_receive_then_count_then_read_stock(api_client, staff, warehouses, skus) -> None:
+    client = api_client(staff[Role.WAREHOUSE])
+    r = client.post(
+        "/api/inventory/adjustments",
+        {"warehouse": "HZ", "sku": "BP-2231", "kind": "receipt", "quantity": 12, "note": "到货"},
+        content_type="application/json",
+    )
+    assert r.status_code == 201, r.content
+    assert r.json()["on_hand"] == 12
+    r = client.post(
+        "/api/inventory/adjustments",
+        {"warehouse": "HZ", "sku": "BP-2231", "kind": "count", "quantity": 11},
+        content_type="application/json",
+    )
+    assert r.status_code == 201 and r.json()["on_hand"] == 11
+    assert StockMovement.objects.get(pk=r.json()["ledger_id"]).on_hand_delta == -1
+    r = client.get("/api/inventory/stock/BP-2231")
+    assert r.json() == [
+        {
+            "warehouse": "HZ",
+            "sku": "BP-2231",
+            "on_hand": 11,
+            "reserved": 0,
+            "available": 11,
+            "bin_location": "",
+        }
+    ]
+
+
+def test_sales_may_not_adjust_stock(api_client, staff, warehouses, skus) -> None:
+    r = api_client(staff[Role.SALES]).post(
+        "/api/inventory/adjustments",
+        {"warehouse": "HZ", "sku": "BP-2231", "kind": "receipt", "quantity": 1},
+        content_type="application/json",
+    )
+    assert r.status_code == 403
+
+
+def test_unknown_warehouse_is_named(api_client, staff, warehouses, skus) -> None:
+    r = api_client(staff[Role.WAREHOUSE]).post(
+        "/api/inventory/adjustments",
+        {"warehouse": "XX", "sku": "BP-2231", "kind": "receipt", "quantity": 1},
+        content_type="application/json",
+    )
+    assert r.status_code == 404 and r.json()["field"] == "warehouse"
+
+
+def test_allocate_via_api(api_client, staff, warehouses, skus, stock_in, approved) -> None:
+    stock_in(warehouses["GZ"], skus["BP-2231"], 30)
+    order = approved()
+    r = api_client(staff[Role.WAREHOUSE]).post(
+        f"/api/fulfilment/orders/{order.pk}/allocate", {}, content_type="application/json"
+    )
+    assert r.status_code == 200, r.content
+    assert r.json()["warehouse"] == "GZ" and r.json()["status"] == "allocating"
