@@ -137,6 +137,20 @@ ORDERHUB_JOBS = {
 ORDERHUB_AUDIT_ANCHOR_DELAY_SECONDS = int(os.environ.get("ORDERHUB_AUDIT_ANCHOR_DELAY", "60"))
 ORDERHUB_AUDIT_ANCHOR_EVERY_SECONDS = int(os.environ.get("ORDERHUB_AUDIT_ANCHOR_EVERY", "300"))
 
+# --- Tracking (物流跟踪; defaults and every key: orderhub/tracking/conf.py) -------------------
+
+TRACKING = {
+    "PROVIDER": os.environ.get("ORDERHUB_TRACKING_PROVIDER", "simulated"),
+    "STALL_HOURS": float(os.environ.get("ORDERHUB_STALL_HOURS", "24")),
+    "SMS_STALL_TEMPLATE": os.environ.get("ORDERHUB_SMS_STALL_TEMPLATE", ""),
+    "KUAIDI100": {
+        "CUSTOMER": os.environ.get("ORDERHUB_KUAIDI100_CUSTOMER", ""),
+        "KEY": os.environ.get("ORDERHUB_KUAIDI100_KEY", ""),
+        "SALT": os.environ.get("ORDERHUB_KUAIDI100_SALT", ""),
+        "CALLBACK_URL": os.environ.get("ORDERHUB_KUAIDI100_CALLBACK_URL", ""),
+    },
+}
+
 # --- Accounts and security --------------------------------------------------------------------
 
 AUTH_USER_MODEL = "accounts.User"

@@ -8,5 +8,6 @@ urlpatterns = [
     path("api/", api.urls),
     path("i18n/", include("django.conf.urls.i18n")),
     path("accounts/", include("orderhub.accounts.urls")),
+    path("tracking/", include("orderhub.tracking.urls")),
     path("", include("orderhub.web.urls")),
 ]
