@@ -1,12 +1,36 @@
-"""Admin: every fulfilment rule is a table a manager edits here."""
+"""Admin: every fulfilment rule is a table a manager edits here, with a dry run where it decides."""
 
 from __future__ import annotations
 
+from typing import Any
+
 from django import forms
 from django.contrib import admin
+from django.db.models import QuerySet
+from django.http import HttpRequest, HttpResponse
+from django.template.response import TemplateResponse
+from django.utils import timezone
 
 from orderhub.fulfilment.allocation import strategy_choices
-from orderhub.fulfilment.models import AllocationPolicy, AllocationStep, ProvincePreference
+from orderhub.fulfilment.models import (
+    AllocationPolicy,
+    AllocationStep,
+    BlacklistEntry,
+    ProvincePreference,
+    ReviewRule,
+    ReviewRun,
+)
+from orderhub.fulfilment.review import RULES, review_rule_dry_run, rule_choices
+
+DRY_RUN_DAYS = 7
+
+
+def dry_run_page(request: HttpRequest, title: str, blocks: list[dict[str, Any]]) -> HttpResponse:
+    return TemplateResponse(
+        request,
+        "admin/fulfilment/dry_run.html",
+        {**admin.site.each_context(request), "title": title, "blocks": blocks},
+    )
 
 
 class AllocationStepForm(forms.ModelForm):
@@ -34,3 +58,59 @@ class ProvincePreferenceAdmin(admin.ModelAdmin):
     list_display = ["province", "warehouse", "rank"]
     list_filter = ["warehouse"]
     search_fields = ["province"]
+
+
+class ReviewRuleForm(forms.ModelForm):
+    rule = forms.ChoiceField(label="规则", choices=rule_choices)
+
+    class Meta:
+        model = ReviewRule
+        fields = ["position", "name", "rule", "params", "active"]
+
+    def clean(self) -> dict[str, Any]:
+        data = super().clean()
+        if data.get("rule") in RULES and not isinstance(data.get("params"), dict):
+            self.add_error("params", "参数必须是 JSON 对象，例如 " + str(RULES[data["rule"]].defaults))
+        return data
+
+
+@admin.register(ReviewRule)
+class ReviewRuleAdmin(admin.ModelAdmin):
+    form = ReviewRuleForm
+    list_display = ["position", "name", "rule", "params", "active"]
+    list_display_links = ["name"]
+    list_editable = ["position", "active"]
+    actions = ["dry_run"]
+
+    @admin.action(description=f"试运行：近 {DRY_RUN_DAYS} 天的订单中哪些会被拦截")
+    def dry_run(self, request: HttpRequest, queryset: QuerySet[ReviewRule]) -> HttpResponse:
+        now = timezone.now()
+        blocks = []
+        for r in queryset:
+            checked, held = review_rule_dry_run(rule=r.rule, params=r.params, days=DRY_RUN_DAYS, now=now)
+            blocks.append(
+                {
+                    "name": f"{r.name}（{r.rule}）",
+                    "summary": f"检查 {checked} 单，会拦截 {len(held)} 单",
+                    "headers": ["订单号", "下单时间", "原因"],
+                    "rows": [(h.order_no, timezone.localtime(h.ordered_at), h.detail) for h in held],
+                }
+            )
+        return dry_run_page(request, "审单规则试运行", blocks)
+
+
+@admin.register(BlacklistEntry)
+class BlacklistEntryAdmin(admin.ModelAdmin):
+    list_display = ["kind", "value", "note", "active", "created_at"]
+    list_filter = ["kind", "active"]
+    search_fields = ["value"]
+
+
+@admin.register(ReviewRun)
+class ReviewRunAdmin(admin.ModelAdmin):
+    list_display = ["order", "at", "outcome"]
+    list_filter = ["outcome"]
+    raw_id_fields = ["order"]
+
+    def has_change_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+        return False

@@ -6,3 +6,7 @@ class FulfilmentConfig(AppConfig):
     name = "orderhub.fulfilment"
     label = "fulfilment"
     verbose_name = _("履约")
+
+    def ready(self) -> None:
+        # Registers timeline sources, transition effects and durable jobs of fulfilment.
+        from orderhub.fulfilment import effects, tasks, timeline  # noqa: F401

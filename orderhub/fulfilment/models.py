@@ -62,3 +62,64 @@ class ProvincePreference(models.Model):
 
     def __str__(self) -> str:
         return f"{self.province} → {self.warehouse_id} #{self.rank}"
+
+
+class ReviewRule(models.Model):
+    """One automatic-review rule (自动审单规则); rules run in position order, all of them."""
+
+    position = models.PositiveSmallIntegerField(_("顺序"), default=0)
+    name = models.CharField(_("名称"), max_length=64)
+    # One of fulfilment.review.RULES (validated by the admin form's choices).
+    rule = models.CharField(_("规则"), max_length=32)
+    params = models.JSONField(_("参数"), default=dict, blank=True)
+    active = models.BooleanField(_("启用"), default=True)
+
+    class Meta:
+        verbose_name = _("审单规则")
+        verbose_name_plural = _("审单规则")
+        ordering = ["position", "pk"]
+
+    def __str__(self) -> str:
+        return self.name
+
+
+class BlacklistEntry(models.Model):
+    class Kind(models.TextChoices):
+        PHONE = "phone", _("电话")
+        CUSTOMER = "customer", _("客户编码")
+        RECEIVER = "receiver", _("收货人")
+
+    kind = models.CharField(_("类型"), max_length=16, choices=Kind.choices)
+    value = models.CharField(_("值"), max_length=64)
+    note = models.CharField(_("原因"), max_length=255, blank=True)
+    active = models.BooleanField(_("启用"), default=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        verbose_name = _("黑名单")
+        verbose_name_plural = _("黑名单")
+        constraints = [models.UniqueConstraint(fields=["kind", "value"], name="blacklist_unique")]
+
+    def __str__(self) -> str:
+        return f"{self.get_kind_display()} {self.value}"
+
+
+class ReviewRun(models.Model):
+    """One automatic review of one order: every rule's verdict and the inputs it looked at."""
+
+    class Outcome(models.TextChoices):
+        APPROVED = "approved", _("自动通过")
+        HELD = "held", _("拦截")
+
+    order = models.ForeignKey("orders.Order", on_delete=models.CASCADE, related_name="review_runs")
+    at = models.DateTimeField(db_index=True)
+    outcome = models.CharField(max_length=16, choices=Outcome.choices)
+    results = models.JSONField(default=list)
+
+    class Meta:
+        verbose_name = _("自动审单记录")
+        verbose_name_plural = _("自动审单记录")
+        ordering = ["order_id", "at"]
+
+    def __str__(self) -> str:
+        return f"{self.order_id} {self.outcome}"

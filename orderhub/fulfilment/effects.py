@@ -1,0 +1,1 @@
+"""Transition effects owned by fulfilment (run inside the transition's transaction)."""

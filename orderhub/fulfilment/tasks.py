@@ -1,0 +1,1 @@
+"""Durable and periodic jobs of fulfilment."""
