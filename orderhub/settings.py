@@ -43,6 +43,8 @@ INSTALLED_APPS = [
     "django_tasks",
     "django_tasks_db",
     "axes",
+    # Serves the API docs page (Swagger UI) from its own static files, never from a CDN.
+    "ninja",
     "orderhub.core",
     "orderhub.accounts",
     "orderhub.catalog",

@@ -1,11 +1,13 @@
 from django.contrib import admin
-from django.urls import include, path
+from django.urls import include, path, re_path
 
-from orderhub.api import api
+from orderhub.api import api, api_not_found
 
 urlpatterns = [
     path("admin/", admin.site.urls),
     path("api/", api.urls),
+    # After the API's own routes: unknown /api/ URLs answer in the API's JSON error shape.
+    re_path(r"^api/(?P<path>.*)$", api_not_found),
     path("i18n/", include("django.conf.urls.i18n")),
     path("accounts/", include("orderhub.accounts.urls")),
     path("tracking/", include("orderhub.tracking.urls")),

@@ -7,10 +7,11 @@ from decimal import Decimal
 from typing import Any
 
 import pytest
+from django.test import Client
 
 from orderhub.accounts.models import User
 from orderhub.accounts.roles import Role
-from orderhub.accounts.services import roles_ensure, user_set_roles
+from orderhub.accounts.services import api_token_create, roles_ensure, user_set_roles
 from orderhub.catalog.models import Customer, CustomerTier, Sku
 from orderhub.ingest.models import Channel, ChannelKind
 from orderhub.orders.models import Order
@@ -112,5 +113,16 @@ def make_order(
         order, created = order_create(draft=draft, actor=staff[Role.CUSTOMER_SERVICE])
         assert created
         return order
+
+    return make
+
+
+@pytest.fixture
+def api_client(db: Any) -> Callable[[User], Client]:
+    """A test client that calls /api/ as `user`, with a real API token (Authorization: Bearer)."""
+
+    def make(user: User) -> Client:
+        _token, raw = api_token_create(user=user, name="tests")
+        return Client(headers={"Authorization": f"Bearer {raw}"})
 
     return make

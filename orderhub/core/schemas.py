@@ -11,7 +11,7 @@ ERROR_DESCRIPTIONS: dict[int, str] = {
     400: "Request body is not valid JSON (bad_request).",
     401: "No valid `Authorization: Bearer <token>` and no logged-in session (unauthenticated).",
     403: "Your role may not do this, or a session request lacks its CSRF token (forbidden).",
-    404: "Unknown, or outside your scope (sales see only the orders they own) (not_found).",
+    404: "Not found: unknown id or code, or outside your scope (sales see only own orders).",
     409: "Someone changed the order since you read it: re-read and retry (version_conflict).",
     422: "Input is invalid or the move is not allowed from the current state.",
 }

@@ -5,9 +5,10 @@ from __future__ import annotations
 import base64
 import binascii
 from dataclasses import dataclass, field
-from datetime import datetime
+from datetime import UTC, datetime
 
 from django.db.models import Prefetch, Q, QuerySet
+from django.utils import timezone
 from django.utils.dateparse import parse_datetime
 from django.utils.translation import gettext as _
 
@@ -80,10 +81,13 @@ def decode_cursor(cursor: str) -> tuple[datetime, int]:
         padded = cursor + "=" * (-len(cursor) % 4)
         at_text, id_text = base64.urlsafe_b64decode(padded.encode()).decode().split("|")
         at = parse_datetime(at_text)
-        if at is None:
-            raise ValueError(at_text)
-        return at, int(id_text)
-    except (ValueError, UnicodeDecodeError, binascii.Error):
+        pk = int(id_text)
+        # Only cursors we could have issued: an aware time the database can compare, a real id.
+        if at is None or timezone.is_naive(at) or not 0 < pk < 2**63:
+            raise ValueError(cursor)
+        at.astimezone(UTC)  # OverflowError near year 1 / 9999
+        return at, pk
+    except (ValueError, OverflowError, UnicodeDecodeError, binascii.Error):
         raise ValidationFailed(_("分页游标无效"), field="cursor") from None
 
 

@@ -2,12 +2,14 @@
 
 from orderhub.orders.services.create import LineDraft, OrderDraft, order_create
 from orderhub.orders.services.holds import order_hold, order_hold_release
+from orderhub.orders.services.idempotency import order_create_idempotent
 from orderhub.orders.services.transitions import order_transition
 
 __all__ = [
     "LineDraft",
     "OrderDraft",
     "order_create",
+    "order_create_idempotent",
     "order_hold",
     "order_hold_release",
     "order_transition",
