@@ -8,5 +8,5 @@ class NotifyConfig(AppConfig):
     verbose_name = _("通知")
 
     def ready(self) -> None:
-        # Registers the notification effect of transitions and the inbox timeline source.
-        from orderhub.notify import services, tasks  # noqa: F401
+        # Registers the notification effect of transitions, the timeline sources and the jobs.
+        from orderhub.notify import hooks, tasks  # noqa: F401

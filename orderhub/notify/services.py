@@ -1,72 +1,292 @@
-"""Recording owed notifications (inside the caller's transaction) and delivering them (in jobs)."""
+"""Owing notifications (inside the caller's transaction) and the writes around deliveries.
+
+Other apps call `notify_event` (an event about an order, routed by the table of who is
+responsible) or `message_send` (one message to one destination) inside their own transaction:
+the delivery rows and their jobs commit with the change that owes them, or not at all.
+"""
 
 from __future__ import annotations
 
-from django.db import IntegrityError, transaction
+import contextlib
+from collections.abc import Iterable
+from typing import Any
+
+from django.db import transaction
 from django.utils import timezone
+from django.utils.translation import gettext as _
 
 from orderhub.accounts.models import User
-from orderhub.notify.models import InboxMessage
-from orderhub.notify.routing import responsible_users
-from orderhub.orders.effects import EffectContext, transition_effect
+from orderhub.accounts.roles import Role
+from orderhub.core.errors import Conflict, NotFound, PermissionDenied, ValidationFailed
+from orderhub.core.jobs import PermanentJobError
+from orderhub.notify.delivery import delivery_send
+from orderhub.notify.models import (
+    ROBOT_CHANNELS,
+    Delivery,
+    DeliveryStatus,
+    Endpoint,
+    InboxMessage,
+    MessageTemplate,
+    NotifyChannel,
+)
+from orderhub.notify.rendering import (
+    event_context,
+    order_url,
+    render_message,
+    template_problem,
+    templates_for,
+)
+from orderhub.notify.routing import route
 from orderhub.orders.models import HoldReason, OperationLog, Order
-from orderhub.orders.states import OrderStatus
-from orderhub.orders.timeline import TimelineEvent, timeline_source
+
+NOTIFY_MANAGERS = (Role.MANAGER, Role.ADMIN)
+
+
+def deliveries_plan(*, order: Order, event: str, source: str, context: dict[str, Any]) -> list[Delivery]:
+    """Route `event` and write one pending delivery per destination (idempotent per `source`)."""
+    targets = route(order, event)
+    if not targets:
+        return []
+    templates = templates_for(event)
+    rendered = {
+        ch: render_message(event=event, channel=ch, context=context, templates=templates)
+        for ch in {t.channel for t in targets}
+    }
+    url = order_url(order.pk)
+    rows = []
+    for t in targets:
+        msg = rendered[t.channel]
+        address = ""
+        if t.user is not None:
+            address = t.user.mobile if t.channel == NotifyChannel.SMS else ""
+            address = t.user.email if t.channel == NotifyChannel.EMAIL else address
+        rows.append(
+            Delivery(
+                key=f"{source}:{t.channel}:{t.suffix}",
+                source=source,
+                event=event,
+                channel=t.channel,
+                endpoint=t.endpoint,
+                user=t.user,
+                address=address,
+                mentions=list(t.mentions),
+                order=order,
+                title=msg.title,
+                body=msg.body,
+                url=url if t.channel in ROBOT_CHANNELS else "",
+                sms_template=msg.sms_template,
+                sms_params=msg.sms_params,
+            )
+        )
+    Delivery.objects.bulk_create(rows, ignore_conflicts=True)
+    return list(Delivery.objects.filter(key__in=[r.key for r in rows]).order_by("pk"))
+
+
+def _enqueue_sends(deliveries: Iterable[Delivery]) -> int:
+    """Enqueue one send job per delivery not yet dispatched (in the caller's transaction)."""
+    from orderhub.notify.tasks import send_delivery
+
+    n = 0
+    for d in deliveries:
+        if Delivery.objects.filter(pk=d.pk, dispatched=False).update(dispatched=True):
+            send_delivery.enqueue(d.pk)
+            n += 1
+    return n
+
+
+def notify_event(
+    *,
+    event: str,
+    order: Order,
+    key: str,
+    reason: str = "",
+    actor: str = "",
+    extra: dict[str, Any] | None = None,
+) -> list[Delivery]:
+    """Owe the notifications of `event` (an order state, "stalled", …) about `order`.
+
+    Call inside the transaction of the change that owes them. `key` names this one notice
+    (e.g. f"stall:{order.pk}:{event_id}"): calling again with the same key owes nothing more.
+    `extra` adds template variables ({{ hours }}, {{ carrier }}, …).
+    """
+    context = event_context(order=order, event=event, actor=actor, reason=reason, extra=extra)
+    with transaction.atomic():
+        deliveries = deliveries_plan(order=order, event=event, source=key[:128], context=context)
+        _enqueue_sends(deliveries)
+    return deliveries
+
+
+def message_send(
+    *,
+    channel: str,
+    key: str,
+    title: str,
+    body: str = "",
+    user: User | None = None,
+    address: str = "",
+    endpoint: Endpoint | None = None,
+    order: Order | None = None,
+    mentions: Iterable[str] = (),
+    sms_template: str = "",
+    sms_params: dict[str, str] | None = None,
+    url: str = "",
+) -> Delivery:
+    """Owe one message to one destination (an SMS to a receiver, a robot post), idempotent per `key`."""
+    if channel not in NotifyChannel.values:
+        raise ValidationFailed(_("未知的通知方式：%(c)s") % {"c": channel}, field="channel")
+    if channel == NotifyChannel.INBOX and user is None:
+        raise ValidationFailed(_("站内消息需要收件人"), field="user")
+    with transaction.atomic():
+        delivery, _created = Delivery.objects.get_or_create(
+            key=key[:200],
+            defaults={
+                "source": key[:128],
+                "event": "message",
+                "channel": channel,
+                "endpoint": endpoint,
+                "user": user,
+                "address": address,
+                "order": order,
+                "mentions": list(mentions),
+                "title": title[:300],
+                "body": body,
+                "url": url,
+                "sms_template": sms_template,
+                "sms_params": {k: str(v) for k, v in (sms_params or {}).items()},
+            },
+        )
+        _enqueue_sends([delivery])
+    return delivery
+
+
+# --- transitions and holds --------------------------------------------------------------------
+
+
+def _log_context(entry: OperationLog) -> dict[str, Any]:
+    return event_context(
+        order=entry.order,
+        event=entry.to_status,
+        actor=entry.actor_name,
+        at=entry.at,
+        reason=entry.reason,
+        from_status=entry.from_status,
+    )
 
 
 def notify_for_log_entry(entry: OperationLog) -> None:
-    """Owe a notification for a transition: a durable job committed with the transition."""
+    """Owe a transition's notifications: delivery rows plus one job, committed with it."""
     from orderhub.notify.tasks import deliver_transition_notice
 
+    deliveries_plan(
+        order=entry.order, event=entry.to_status, source=f"log:{entry.pk}", context=_log_context(entry)
+    )
     deliver_transition_notice.enqueue(entry.pk)
+
+
+def _hold_source(order_id: int, reasons: list[str]) -> str:
+    return f"hold:{order_id}:{','.join(sorted(reasons))}"[:128]
+
+
+def _hold_plan(order: Order, reasons: list[str]) -> None:
+    labels = "、".join(str(HoldReason(r).label) for r in reasons if r in HoldReason.values)
+    context = event_context(order=order, event="hold", extra={"hold_labels": labels})
+    deliveries_plan(order=order, event="hold", source=_hold_source(order.pk, reasons), context=context)
 
 
 def notify_for_hold(order: Order, reasons: list[str]) -> None:
     from orderhub.notify.tasks import deliver_hold_notice
 
+    _hold_plan(order, reasons)
     deliver_hold_notice.enqueue(order.pk, reasons)
 
 
-def inbox_deliver(*, user_ids: list[int], key: str, order: Order | None, title: str, body: str) -> int:
-    """Write one inbox message per user, at most once per (user, key). Returns messages written."""
-    written = 0
-    for user_id in user_ids:
-        try:
+def deliveries_dispatch(source: str) -> int:
+    """Deliver a notice's inbox messages now and enqueue a send job for each other delivery.
+    Returns how many deliveries it handled."""
+    handled = 0
+    for d in Delivery.objects.filter(source=source, status=DeliveryStatus.PENDING).order_by("pk"):
+        if d.channel == NotifyChannel.INBOX:
+            # A dead one is recorded on its row (and on the failed page); the others still go.
+            with contextlib.suppress(PermanentJobError):
+                delivery_send(d.pk)
+        else:
             with transaction.atomic():
-                _, created = InboxMessage.objects.get_or_create(
-                    user_id=user_id, key=key, defaults={"order": order, "title": title, "body": body}
-                )
-        except IntegrityError:  # a concurrent run wrote it first
-            created = False
-        written += int(created)
-    return written
+                _enqueue_sends([d])
+        handled += 1
+    return handled
+
+
+def _inbox_written(source: str, before: set[int]) -> int:
+    return InboxMessage.objects.filter(key=source).exclude(pk__in=before).count()
 
 
 def transition_notice_deliver(log_id: int) -> int:
+    """The job of a transition: plan (if the transition did not) and dispatch its deliveries."""
     entry = OperationLog.objects.select_related("order", "order__channel").get(pk=log_id)
-    order = entry.order
-    users = responsible_users(order, entry.to_status)
-    target = OrderStatus(entry.to_status).label
-    title = f"订单 {order.order_no} 已进入「{target}」"
-    body = f"{entry.actor_name or '系统'} 于 {entry.at:%Y-%m-%d %H:%M} 操作"
-    if entry.reason:
-        body += f"，原因：{entry.reason}"
-    return inbox_deliver(
-        user_ids=[u.pk for u in users], key=f"log:{log_id}", order=order, title=title, body=body
-    )
+    source = f"log:{log_id}"
+    if not Delivery.objects.filter(source=source).exists():
+        with transaction.atomic():
+            deliveries_plan(
+                order=entry.order, event=entry.to_status, source=source, context=_log_context(entry)
+            )
+    before = set(InboxMessage.objects.filter(key=source).values_list("pk", flat=True))
+    deliveries_dispatch(source)
+    return _inbox_written(source, before)
 
 
 def hold_notice_deliver(order_id: int, reasons: list[str]) -> int:
-    order = Order.objects.get(pk=order_id)
-    labels = "、".join(str(HoldReason(r).label) for r in reasons if r in HoldReason.values)
-    users = responsible_users(order, OrderStatus.PENDING_REVIEW)
-    return inbox_deliver(
-        user_ids=[u.pk for u in users],
-        key=f"hold:{order_id}:{','.join(sorted(reasons))}",
-        order=order,
-        title=f"订单 {order.order_no} 被拦截：{labels}",
-        body="请在待审核中处理拦截原因后再审核。",
-    )
+    source = _hold_source(order_id, reasons)
+    if not Delivery.objects.filter(source=source).exists():
+        with transaction.atomic():
+            _hold_plan(Order.objects.get(pk=order_id), reasons)
+    before = set(InboxMessage.objects.filter(key=source).values_list("pk", flat=True))
+    deliveries_dispatch(source)
+    return _inbox_written(source, before)
+
+
+# --- failed deliveries, templates, inbox ------------------------------------------------------
+
+
+def _require_manager(actor: User) -> None:
+    if not actor.has_role(*NOTIFY_MANAGERS):
+        raise PermissionDenied(_("只有主管或管理员可以执行此操作"))
+
+
+def delivery_retry(*, delivery_id: int, actor: User) -> Delivery:
+    """Send a dead delivery again from scratch (a fresh set of attempts)."""
+    from orderhub.notify.tasks import send_delivery
+
+    _require_manager(actor)
+    with transaction.atomic():
+        d = Delivery.objects.select_for_update().filter(pk=delivery_id).first()
+        if d is None:
+            raise NotFound(_("没有这条通知"))
+        if d.status != DeliveryStatus.DEAD:
+            raise Conflict(_("这条通知不是发送失败状态，无需重试"), code="not_dead")
+        d.status = DeliveryStatus.PENDING
+        d.attempts = 0
+        d.dispatched = True
+        d.last_error = f"{actor} 于 {timezone.localtime():%Y-%m-%d %H:%M} 手动重试；上次：{d.last_error}"[
+            :2000
+        ]
+        d.save(update_fields=["status", "attempts", "dispatched", "last_error", "updated_at"])
+        send_delivery.enqueue(d.pk)
+    return d
+
+
+def message_template_save(
+    *, actor: User, event: str, channel: str, title: str, body: str, template: MessageTemplate | None = None
+) -> MessageTemplate:
+    """Create or change a message template after checking that it renders."""
+    _require_manager(actor)
+    for name, source in (("title", title), ("body", body)):
+        problem = template_problem(source)
+        if problem:
+            raise ValidationFailed(problem, field=name)
+    template = template or MessageTemplate(event=event, channel=channel)
+    template.title, template.body, template.updated_by = title, body, actor
+    template.save()
+    return template
 
 
 def inbox_mark_read(*, user: User, message_id: int | None = None) -> int:
@@ -78,26 +298,3 @@ def inbox_mark_read(*, user: User, message_id: int | None = None) -> int:
     if message_id is not None:
         qs = qs.filter(pk=message_id)
     return qs.update(read_at=timezone.now())
-
-
-@transition_effect()
-def _notify_transition(ctx: EffectContext) -> None:
-    """Every transition tells the people responsible for the new state (unless back-filled)."""
-    if ctx.notify:
-        notify_for_log_entry(ctx.entry)
-
-
-@timeline_source("inbox")
-def _inbox_timeline(order: Order) -> list[TimelineEvent]:
-    sent = InboxMessage.objects.filter(order_id=order.pk).select_related("user").order_by("created_at", "pk")
-    return [
-        TimelineEvent(
-            at=m.created_at,
-            kind="notification",
-            title=m.title,
-            actor="系统",
-            automatic=True,
-            details={"recipient": str(m.user), "channel": "inbox"},
-        )
-        for m in sent
-    ]
