@@ -36,8 +36,10 @@ def _base_qs() -> QuerySet[Order]:
 
 def order_get(*, actor: User, order_id: int, with_lines: bool = True) -> Order:
     """One order the actor may see, with lines and holds; absent and out-of-scope look alike."""
-    qs = scope_orders(_base_qs(), actor).prefetch_related(
-        Prefetch("holds", queryset=OrderHold.objects.order_by("created_at", "pk")),
+    qs = (
+        scope_orders(_base_qs(), actor)
+        .select_related("selling_entity", "shipping_entity", "invoicing_entity", "warehouse", "parent")
+        .prefetch_related(Prefetch("holds", queryset=OrderHold.objects.order_by("created_at", "pk")))
     )
     if with_lines:
         qs = qs.prefetch_related(
