@@ -19,6 +19,7 @@ from orderhub.fulfilment.models import (
     ProvincePreference,
     ReviewRule,
     ReviewRun,
+    SplitRule,
 )
 from orderhub.fulfilment.review import RULES, review_rule_dry_run, rule_choices
 
@@ -114,3 +115,10 @@ class ReviewRunAdmin(admin.ModelAdmin):
 
     def has_change_permission(self, request: HttpRequest, obj: Any = None) -> bool:
         return False
+
+
+@admin.register(SplitRule)
+class SplitRuleAdmin(admin.ModelAdmin):
+    list_display = ["position", "kind", "params", "active"]
+    list_display_links = ["kind"]
+    list_editable = ["position", "active"]

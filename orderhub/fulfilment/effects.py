@@ -1,1 +1,50 @@
 """Transition effects owned by fulfilment (run inside the transition's transaction)."""
+
+from __future__ import annotations
+
+from orderhub.accounts.services import system_user
+from orderhub.orders.effects import EffectContext, transition_effect
+from orderhub.orders.models import Order
+from orderhub.orders.states import OrderStatus as S
+
+FORWARD_CHAIN: tuple[str, ...] = (S.SPLIT, S.ALLOCATING, S.LABEL_PRINTED, S.SHIPPED, S.COMPLETED)
+
+
+@transition_effect()
+def _parent_follows_parts(ctx: EffectContext) -> None:
+    """A parent shows the aggregate of its parts: it moves forward to the least advanced part's state.
+
+    The parent row is locked before the parts are read, so two parts shipping at once cannot
+    both miss the other's move.
+    """
+    if ctx.order.parent_id is None:
+        return
+    from orderhub.orders.services import order_transition
+
+    parent = Order.objects.select_for_update().get(pk=ctx.order.parent_id)
+    parts = list(
+        Order.objects.filter(parent_id=parent.pk).order_by("part_no").values_list("order_no", "status")
+    )
+    statuses = [s for _no, s in parts]
+    live = [s for s in statuses if s != S.CANCELLED]
+    if parent.status not in FORWARD_CHAIN:
+        return
+    actor = system_user()
+    if not live:
+        order_transition(
+            order_id=parent.pk, to=S.CANCELLED, actor=actor, automatic=True, reason="全部子单已取消"
+        )
+        return
+    if any(s not in FORWARD_CHAIN for s in live):
+        return  # a part is back in review or in a logistics exception: the parent waits
+    target = min(FORWARD_CHAIN.index(s) for s in live)
+    current = FORWARD_CHAIN.index(parent.status)
+    for step in FORWARD_CHAIN[current + 1 : target + 1]:
+        order_transition(
+            order_id=parent.pk,
+            to=step,
+            actor=actor,
+            automatic=True,
+            reason=f"子单汇总：{len(live)} 个子单均已到达",
+            details={"parts": dict(parts)},
+        )

@@ -123,3 +123,25 @@ class ReviewRun(models.Model):
 
     def __str__(self) -> str:
         return f"{self.order_id} {self.outcome}"
+
+
+class SplitRule(models.Model):
+    """One split rule (拆单规则); rules refine the parcels in position order."""
+
+    class Kind(models.TextChoices):
+        BY_HANDLING = "by_handling", _("按商品属性（易碎/超大件/液体分开）")
+        BY_WAREHOUSE = "by_warehouse", _("按仓库库存（单仓无法发全时）")
+        MAX_WEIGHT = "max_weight", _("按包裹重量上限")
+
+    position = models.PositiveSmallIntegerField(_("顺序"), default=0)
+    kind = models.CharField(_("规则"), max_length=16, choices=Kind.choices)
+    params = models.JSONField(_("参数"), default=dict, blank=True)
+    active = models.BooleanField(_("启用"), default=True)
+
+    class Meta:
+        verbose_name = _("拆单规则")
+        verbose_name_plural = _("拆单规则")
+        ordering = ["position", "pk"]
+
+    def __str__(self) -> str:
+        return self.get_kind_display()
