@@ -86,7 +86,9 @@ def ship(make_order: Callable[..., Order], staff: dict[str, User]) -> Callable[.
         order = order or make_order()
         walk_to(order, S.LABEL_PRINTED, staff[Role.ADMIN], now=at - 2 * H)
         details = {"carrier": carrier, "tracking_no": tracking_no or f"7731{next(counter):08d}"}
-        order_transition(order_id=order.pk, to=S.SHIPPED, actor=staff[Role.WAREHOUSE], details=details, now=at)
+        order_transition(
+            order_id=order.pk, to=S.SHIPPED, actor=staff[Role.WAREHOUSE], details=details, now=at
+        )
         return Order.objects.get(pk=order.pk)
 
     return make
@@ -97,4 +99,6 @@ def shipment_of(order: Order) -> Shipment:
 
 
 def jobs(task_name: str) -> list[DBTaskResult]:
-    return list(DBTaskResult.objects.filter(task_path=f"orderhub.tracking.tasks.{task_name}").order_by("enqueued_at"))
+    return list(
+        DBTaskResult.objects.filter(task_path=f"orderhub.tracking.tasks.{task_name}").order_by("enqueued_at")
+    )

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from collections import Counter
 from datetime import timedelta
+from itertools import pairwise
 
 import pytest
 
@@ -17,7 +18,7 @@ from orderhub.tracking.carriers import TrackingStatus as TS
 from orderhub.tracking.models import Alert, TrackingEvent
 from orderhub.tracking.monitor import tracking_poll
 from orderhub.tracking.services import tracking_refresh
-from tests.tracking.conftest import H, T0, shipment_of
+from tests.tracking.conftest import T0, H, shipment_of
 
 
 def _ref(no: str, carrier: str = "zto") -> ShipmentRef:
@@ -71,7 +72,7 @@ def test_outcomes_follow_the_configured_rates() -> None:
 def test_a_stalled_story_has_a_silence_longer_than_a_day_then_moves_on() -> None:
     carrier = SimulatedCarrier(rates=Rates(stall=1.0), stall_gap_hours=(30, 30), seed="s")
     story = carrier.story(_ref("ZT0002"))
-    gaps = [b.at - a.at for a, b in zip(story, story[1:], strict=False)]
+    gaps = [b.at - a.at for a, b in pairwise(story)]
     assert max(gaps) >= timedelta(hours=30)
     assert story[-1].status == TS.DELIVERED
 
@@ -177,7 +178,11 @@ def test_the_periodic_poll_follows_every_active_simulated_parcel(ship) -> None:
 def test_a_person_flagged_exception_is_not_lifted_by_the_carrier(ship, staff) -> None:
     order = ship()
     order_transition(
-        order_id=order.pk, to=S.EXCEPTION, actor=staff[Role.LOGISTICS], reason="客户来电：外箱破损", now=T0 + H
+        order_id=order.pk,
+        to=S.EXCEPTION,
+        actor=staff[Role.LOGISTICS],
+        reason="客户来电：外箱破损",
+        now=T0 + H,
     )
     tracking_refresh(shipment_id=shipment_of(order).pk, now=T0 + 7 * 24 * H)
     assert Order.objects.get(pk=order.pk).status == S.EXCEPTION
