@@ -274,6 +274,24 @@ def delivery_retry(*, delivery_id: int, actor: User) -> Delivery:
     return d
 
 
+def deliveries_retry_dead(*, actor: User, limit: int = 500) -> int:
+    """Retry every dead delivery (oldest first, at most `limit`); returns how many."""
+    _require_manager(actor)
+    ids = list(
+        Delivery.objects.filter(status=DeliveryStatus.DEAD)
+        .order_by("pk")
+        .values_list("pk", flat=True)[:limit]
+    )
+    done = 0
+    for delivery_id in ids:
+        try:
+            delivery_retry(delivery_id=delivery_id, actor=actor)
+        except Conflict:  # retried meanwhile by someone else
+            continue
+        done += 1
+    return done
+
+
 def message_template_save(
     *, actor: User, event: str, channel: str, title: str, body: str, template: MessageTemplate | None = None
 ) -> MessageTemplate:
