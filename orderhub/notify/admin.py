@@ -76,7 +76,23 @@ class EndpointForm(forms.ModelForm):
 
     class Meta:
         model = Endpoint
-        exclude = ["paused_until"]
+        fields = [
+            "code",
+            "name",
+            "provider",
+            "url",
+            "secret",
+            "access_key_id",
+            "sign_name",
+            "template_code",
+            "keyword",
+            "message_style",
+            "env_prefix",
+            "rate_limit",
+            "rate_window_seconds",
+            "is_default",
+            "is_active",
+        ]
 
     def clean_secret(self) -> str:
         value = self.cleaned_data.get("secret", "")
@@ -98,7 +114,18 @@ class RoutingRuleForm(forms.ModelForm):
 
     class Meta:
         model = RoutingRule
-        fields = "__all__"
+        fields = [
+            "event",
+            "sales_channel",
+            "warehouse",
+            "customer_tier",
+            "role",
+            "user",
+            "channels",
+            "endpoint",
+            "is_active",
+            "note",
+        ]
 
     def clean(self) -> dict[str, Any]:
         data = super().clean()
@@ -133,7 +160,7 @@ class RoutingRuleAdmin(ManagerEditable):
 class MessageTemplateForm(forms.ModelForm):
     class Meta:
         model = MessageTemplate
-        fields = "__all__"
+        fields = ["event", "channel", "title", "body", "sms_template_code", "sms_params", "is_active"]
         help_texts = {"title": _("可用字段：") + FIELDS_HELP}
 
     def clean(self) -> dict[str, Any]:
@@ -177,7 +204,7 @@ class UserPreferenceForm(forms.ModelForm):
 
     class Meta:
         model = UserPreference
-        fields = "__all__"
+        fields = ["user", "muted_channels", "muted_events"]
 
 
 @admin.register(UserPreference)
