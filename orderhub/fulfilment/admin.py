@@ -12,14 +12,20 @@ from django.template.response import TemplateResponse
 from django.utils import timezone
 
 from orderhub.fulfilment.allocation import strategy_choices
+from orderhub.fulfilment.carriers import carrier_rules_dry_run
 from orderhub.fulfilment.models import (
     AllocationPolicy,
     AllocationStep,
     BlacklistEntry,
+    Carrier,
+    CarrierRule,
+    LabelPrint,
     ProvincePreference,
     ReviewRule,
     ReviewRun,
     SplitRule,
+    Wave,
+    Waybill,
 )
 from orderhub.fulfilment.review import RULES, review_rule_dry_run, rule_choices
 
@@ -122,3 +128,67 @@ class SplitRuleAdmin(admin.ModelAdmin):
     list_display = ["position", "kind", "params", "active"]
     list_display_links = ["kind"]
     list_editable = ["position", "active"]
+
+
+@admin.register(Carrier)
+class CarrierAdmin(admin.ModelAdmin):
+    list_display = [
+        "code",
+        "name",
+        "provider",
+        "cp_code",
+        "taobao_code",
+        "pdd_logistics_id",
+        "next_number",
+        "active",
+    ]
+
+
+@admin.register(CarrierRule)
+class CarrierRuleAdmin(admin.ModelAdmin):
+    list_display = ["position", "name", "provinces", "customer_tiers", "min_weight_kg", "carrier", "active"]
+    list_display_links = ["name"]
+    list_editable = ["position", "active"]
+    actions = ["dry_run"]
+
+    @admin.action(description=f"试运行整张快递策略表（近 {DRY_RUN_DAYS} 天订单）")
+    def dry_run(self, request: HttpRequest, queryset: QuerySet[CarrierRule]) -> HttpResponse:
+        report = carrier_rules_dry_run(days=DRY_RUN_DAYS)
+        summary = "；".join(f"{k}：{v} 单" for k, v in report["by_rule"].items())
+        block = {
+            "name": f"检查 {report['checked']} 单",
+            "summary": summary,
+            "headers": ["订单号", "省份", "客户等级", "重量(kg)", "命中规则", "快递"],
+            "rows": report["rows"],
+        }
+        return dry_run_page(request, "快递策略试运行", [block])
+
+
+class ReadOnlyAdmin(admin.ModelAdmin):
+    def has_add_permission(self, request: HttpRequest) -> bool:
+        return False
+
+    def has_change_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+        return False
+
+    def has_delete_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+        return False
+
+
+@admin.register(Waybill)
+class WaybillAdmin(ReadOnlyAdmin):
+    list_display = ["number", "carrier", "order", "rule", "status", "created_at"]
+    list_filter = ["carrier", "status"]
+    search_fields = ["number", "order__order_no"]
+
+
+@admin.register(LabelPrint)
+class LabelPrintAdmin(ReadOnlyAdmin):
+    list_display = ["waybill", "reprint", "reason", "actor", "at"]
+    list_filter = ["reprint"]
+
+
+@admin.register(Wave)
+class WaveAdmin(admin.ModelAdmin):
+    list_display = ["code", "warehouse", "created_at", "created_by"]
+    raw_id_fields = ["orders"]

@@ -48,3 +48,13 @@ def _parent_follows_parts(ctx: EffectContext) -> None:
             reason=f"子单汇总：{len(live)} 个子单均已到达",
             details={"parts": dict(parts)},
         )
+
+
+@transition_effect(on=["void_waybill", "cancel"])
+def _void_live_waybill(ctx: EffectContext) -> None:
+    """Voiding the label or cancelling the order makes its live waybill void (its number is not reused)."""
+    from orderhub.fulfilment.models import Waybill
+
+    Waybill.objects.filter(order_id=ctx.order.pk, status=Waybill.Status.ACTIVE).update(
+        status=Waybill.Status.VOIDED, voided_at=ctx.entry.at
+    )

@@ -145,3 +145,147 @@ class SplitRule(models.Model):
 
     def __str__(self) -> str:
         return self.get_kind_display()
+
+
+class Carrier(models.Model):
+    """A carrier (快递公司) and how its e-waybill numbers are obtained."""
+
+    class Provider(models.TextChoices):
+        SIMULATED = "simulated", _("模拟（本地号段）")
+        CAINIAO = "cainiao", _("菜鸟电子面单")
+
+    code = models.CharField(_("编码"), max_length=16, unique=True)
+    name = models.CharField(_("名称"), max_length=32)
+    provider = models.CharField(
+        _("面单来源"), max_length=16, choices=Provider.choices, default=Provider.SIMULATED
+    )
+    cp_code = models.CharField(_("菜鸟 cpCode"), max_length=16, blank=True)
+    taobao_code = models.CharField(_("淘宝物流公司编码"), max_length=16, blank=True)
+    pdd_logistics_id = models.CharField(_("拼多多物流公司 ID"), max_length=16, blank=True)
+    # Simulated provider: numbers prefix + [range_start, range_end], handed out in order.
+    number_prefix = models.CharField(_("单号前缀"), max_length=8, blank=True)
+    range_start = models.BigIntegerField(_("号段起"), default=1)
+    range_end = models.BigIntegerField(_("号段止"), default=9_999_999_999)
+    next_number = models.BigIntegerField(_("下一个号"), default=1)
+    active = models.BooleanField(_("启用"), default=True)
+
+    class Meta:
+        verbose_name = _("快递公司")
+        verbose_name_plural = _("快递公司")
+        ordering = ["code"]
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(next_number__gte=models.F("range_start")), name="carrier_next_gte_start"
+            ),
+            # One past the end means the range is used up; never beyond.
+            models.CheckConstraint(
+                condition=Q(next_number__lte=models.F("range_end") + 1), name="carrier_next_lte_end_plus_1"
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return self.name
+
+
+class CarrierRule(models.Model):
+    """Carrier strategy (快递策略): the first active rule whose conditions all hold picks the carrier."""
+
+    position = models.PositiveSmallIntegerField(_("顺序"), default=0)
+    name = models.CharField(_("名称"), max_length=64)
+    provinces = models.CharField(
+        _("收货省份"),
+        max_length=255,
+        blank=True,
+        help_text=_("逗号或顿号分隔，如：浙江省、江苏省、上海市；留空=不限"),
+    )
+    customer_tiers = models.CharField(
+        _("客户等级"), max_length=64, blank=True, help_text=_("如 vip；留空=不限")
+    )
+    channels = models.CharField(_("渠道编码"), max_length=255, blank=True, help_text=_("留空=不限"))
+    min_weight_kg = models.DecimalField(
+        _("重量大于(kg)"), max_digits=8, decimal_places=3, null=True, blank=True
+    )
+    max_weight_kg = models.DecimalField(
+        _("重量不超过(kg)"), max_digits=8, decimal_places=3, null=True, blank=True
+    )
+    carrier = models.ForeignKey(Carrier, verbose_name=_("快递"), on_delete=models.PROTECT)
+    active = models.BooleanField(_("启用"), default=True)
+
+    class Meta:
+        verbose_name = _("快递策略")
+        verbose_name_plural = _("快递策略")
+        ordering = ["position", "pk"]
+
+    def __str__(self) -> str:
+        return self.name
+
+
+class Waybill(models.Model):
+    """An e-waybill number (电子面单号) obtained for an order from its carrier's provider."""
+
+    class Status(models.TextChoices):
+        ACTIVE = "active", _("有效")
+        VOIDED = "voided", _("已作废")
+
+    order = models.ForeignKey("orders.Order", on_delete=models.PROTECT, related_name="waybills")
+    carrier = models.ForeignKey(Carrier, on_delete=models.PROTECT, related_name="waybills")
+    number = models.CharField(_("运单号"), max_length=40)
+    provider = models.CharField(max_length=16)
+    rule = models.CharField(_("快递策略"), max_length=64, blank=True)
+    print_data = models.TextField(blank=True)
+    status = models.CharField(max_length=16, choices=Status.choices, default=Status.ACTIVE)
+    created_at = models.DateTimeField(db_index=True)
+    voided_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        verbose_name = _("电子面单")
+        verbose_name_plural = _("电子面单")
+        constraints = [
+            models.UniqueConstraint(fields=["carrier", "number"], name="waybill_unique_number"),
+            # At most one live waybill per order.
+            models.UniqueConstraint(
+                fields=["order"], condition=Q(status="active"), name="waybill_one_active"
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return self.number
+
+
+class Wave(models.Model):
+    """A pick wave (波次): orders of one warehouse picked and printed together."""
+
+    code = models.CharField(_("波次号"), max_length=32, unique=True)
+    warehouse = models.ForeignKey("inventory.Warehouse", verbose_name=_("仓库"), on_delete=models.PROTECT)
+    orders = models.ManyToManyField("orders.Order", related_name="waves", blank=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+    created_by = models.ForeignKey(
+        "accounts.User", null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+
+    class Meta:
+        verbose_name = _("波次")
+        verbose_name_plural = _("波次")
+
+    def __str__(self) -> str:
+        return self.code
+
+
+class LabelPrint(models.Model):
+    """Every time a label was rendered for printing; reprints (补打) are counted and say who."""
+
+    waybill = models.ForeignKey(Waybill, on_delete=models.PROTECT, related_name="prints")
+    wave = models.ForeignKey(Wave, null=True, blank=True, on_delete=models.SET_NULL, related_name="+")
+    reprint = models.BooleanField(default=False)
+    reason = models.CharField(max_length=255, blank=True)
+    actor = models.ForeignKey(
+        "accounts.User", null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    at = models.DateTimeField(db_index=True)
+
+    class Meta:
+        verbose_name = _("面单打印记录")
+        verbose_name_plural = _("面单打印记录")
+
+    def __str__(self) -> str:
+        return f"{self.waybill_id} @ {self.at}"

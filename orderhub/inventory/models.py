@@ -13,7 +13,10 @@ class Warehouse(models.Model):
     province = models.CharField(_("省"), max_length=32)
     province_code = models.CharField(_("省代码"), max_length=6, blank=True)
     city = models.CharField(_("市"), max_length=32, blank=True)
+    district = models.CharField(_("区县"), max_length=32, blank=True)
     address = models.CharField(_("地址"), max_length=255, blank=True)
+    contact_name = models.CharField(_("发件人"), max_length=64, blank=True)
+    contact_phone = models.CharField(_("发件电话"), max_length=32, blank=True)
     owner_entity = models.ForeignKey(
         "accounts.LegalEntity",
         verbose_name=_("所属主体"),

@@ -61,3 +61,65 @@ def approved(make_order: Callable[..., Order], staff: dict[str, User]) -> Callab
         return order_transition(order_id=order.pk, to=OrderStatus.SPLIT, actor=staff[Role.CUSTOMER_SERVICE])
 
     return make
+
+
+@pytest.fixture
+def carrier_table(db: Any) -> dict[str, Any]:
+    """The issue's carrier strategy: 江浙沪 → 中通, 新疆/西藏 → EMS, VIP → 顺丰, > 20 kg → 德邦, else 韵达."""
+    from orderhub.fulfilment.models import Carrier, CarrierRule
+
+    rows = [
+        ("ZTO", "中通快递", "ZTO", "ZTO", "115", "7", 100_000_000_000),
+        ("EMS", "邮政EMS", "EMS", "EMS", "118", "1", 100_000_000_000),
+        ("SF", "顺丰速运", "SF", "SF", "44", "SF", 100_000_000_000),
+        ("DBL", "德邦快递", "DBKD", "DBL", "131", "DPK", 100_000_000_000),
+        ("YUNDA", "韵达快递", "YUNDA", "YUNDA", "121", "43", 100_000_000_000),
+    ]
+    carriers = {
+        code: Carrier.objects.create(
+            code=code,
+            name=name,
+            cp_code=cp,
+            taobao_code=tb,
+            pdd_logistics_id=pdd,
+            number_prefix=prefix,
+            range_start=start,
+            next_number=start,
+            range_end=start * 10 - 1,
+        )
+        for code, name, cp, tb, pdd, prefix, start in rows
+    }
+    CarrierRule.objects.create(
+        position=1, name="江浙沪走中通", provinces="浙江省、江苏省、上海市", carrier=carriers["ZTO"]
+    )
+    CarrierRule.objects.create(
+        position=2, name="新疆西藏走邮政", provinces="新疆、西藏", carrier=carriers["EMS"]
+    )
+    CarrierRule.objects.create(position=3, name="VIP走顺丰", customer_tiers="vip", carrier=carriers["SF"])
+    CarrierRule.objects.create(position=4, name="大件走德邦", min_weight_kg=20, carrier=carriers["DBL"])
+    CarrierRule.objects.create(position=9, name="默认韵达", carrier=carriers["YUNDA"])
+    return carriers
+
+
+@pytest.fixture
+def allocated(approved: Callable[..., Order], warehouses, skus, stock_in) -> Callable[..., Order]:
+    """An order in 分仓中 with stock reserved in Hangzhou."""
+    from orderhub.fulfilment.allocation import order_allocate
+
+    for sku in skus.values():
+        stock_in(warehouses["HZ"], sku, 1000, bin_location=f"A-{sku.code[:2]}")
+    Warehouse.objects.filter(pk=warehouses["HZ"].pk).update(
+        contact_name="杭州仓发货组",
+        contact_phone="0571-88886666",
+        city="杭州市",
+        district="余杭区",
+        address="文一西路969号",
+    )
+
+    def make(**kw: Any) -> Order:
+        order = approved(**kw)
+        result = order_allocate(order_id=order.pk)
+        assert result.allocated, result.details
+        return result.order
+
+    return make

@@ -1,0 +1,178 @@
+"""E-waybills (电子面单): choose the carrier, obtain the number, record it and move to 已打单.
+
+The provider is called with no transaction open; each number is then recorded in its own
+transaction together with the order's `print_label` transition. An order that changed in the
+meantime gets its number voided instead.
+"""
+
+from __future__ import annotations
+
+import contextlib
+from dataclasses import dataclass, field
+from datetime import datetime
+from typing import Any
+
+from django.db import transaction
+from django.db.models import Prefetch
+from django.utils import timezone
+from django.utils.translation import gettext as _
+
+from orderhub.accounts.models import User
+from orderhub.accounts.services import system_user
+from orderhub.core.errors import AppError, InvalidTransition
+from orderhub.fulfilment.adapters.cainiao import provider_for
+from orderhub.fulfilment.adapters.waybill import Address, WaybillError, WaybillRequest, WaybillResult
+from orderhub.fulfilment.carriers import CarrierChoice, carrier_choose
+from orderhub.fulfilment.models import Carrier, CarrierRule, Waybill
+from orderhub.ingest.models import ChannelKind
+from orderhub.orders.models import Order, OrderLine
+from orderhub.orders.services import order_transition
+from orderhub.orders.states import OrderStatus
+
+CHANNEL_TYPES = {ChannelKind.TAOBAO: "TB", ChannelKind.PINDUODUO: "PDD", ChannelKind.DOUYIN: "DY"}
+
+
+@dataclass
+class WaybillOutcome:
+    order_id: int
+    order_no: str
+    number: str = ""
+    carrier: str = ""
+    error: str = ""
+    details: dict[str, Any] = field(default_factory=dict)
+
+    @property
+    def ok(self) -> bool:
+        return bool(self.number) and not self.error
+
+
+def _request(order: Order, weight_g: int) -> WaybillRequest:
+    wh = order.warehouse
+    return WaybillRequest(
+        object_id=str(order.pk),
+        order_no=order.order_no,
+        cp_code="",
+        sender=Address(
+            wh.contact_name or wh.name, wh.contact_phone, wh.province, wh.city, wh.district, wh.address
+        ),
+        recipient=Address(
+            order.receiver_name,
+            order.receiver_phone,
+            order.province,
+            order.city,
+            order.district,
+            order.address_detail,
+        ),
+        items=[(ln.name or ln.sku_code, ln.quantity) for ln in order.lines.all()],
+        weight_g=weight_g,
+        channel_type=CHANNEL_TYPES.get(order.channel.kind, "OTHERS"),
+    )
+
+
+def _load(order_ids: list[int]) -> list[Order]:
+    return list(
+        Order.objects.filter(pk__in=order_ids)
+        .select_related("warehouse", "channel")
+        .prefetch_related(Prefetch("lines", queryset=OrderLine.objects.select_related("sku")))
+        .order_by("pk")
+    )
+
+
+def _record(
+    order: Order, choice: CarrierChoice, result: WaybillResult, actor: User, automatic: bool, now: datetime
+) -> WaybillOutcome:
+    out = WaybillOutcome(order.pk, order.order_no, carrier=choice.carrier.code)
+    with transaction.atomic():
+        locked = Order.objects.select_for_update().get(pk=order.pk)
+        if (
+            locked.status != OrderStatus.ALLOCATING
+            or Waybill.objects.filter(order=order, status="active").exists()
+        ):
+            raise InvalidTransition(
+                _("订单 %(no)s 已不在「分仓中」或已有面单") % {"no": order.order_no}, field="status"
+            )
+        Waybill.objects.create(
+            order=order,
+            carrier=choice.carrier,
+            number=result.number,
+            provider=choice.carrier.provider,
+            rule=choice.rule,
+            print_data=result.print_data,
+            created_at=now,
+        )
+        out.details = {**choice.details, "waybill": result.number, "provider": choice.carrier.provider}
+        order_transition(
+            order_id=order.pk,
+            to=OrderStatus.LABEL_PRINTED,
+            actor=actor,
+            automatic=automatic,
+            reason=_("%(c)s %(n)s（快递策略：%(r)s）")
+            % {"c": choice.carrier.name, "n": result.number, "r": choice.rule},
+            details={"carrier": out.details},
+            now=now,
+        )
+    out.number = result.number
+    return out
+
+
+def waybills_issue(
+    *, order_ids: list[int], actor: User | None = None, now: datetime | None = None
+) -> list[WaybillOutcome]:
+    """Obtain e-waybills for orders in 分仓中 (batched per carrier) and move each to 已打单."""
+    now = now or timezone.now()
+    automatic = actor is None
+    actor = actor or system_user()
+    rules = list(CarrierRule.objects.filter(active=True, carrier__active=True).select_related("carrier"))
+    outcomes: list[WaybillOutcome] = []
+    groups: dict[str, list[tuple[Order, CarrierChoice, WaybillRequest]]] = {}
+    carriers: dict[str, Carrier] = {}
+    for order in _load(order_ids):
+        if order.status != OrderStatus.ALLOCATING or order.warehouse is None:
+            outcomes.append(WaybillOutcome(order.pk, order.order_no, error=_("订单不在「分仓中」")))
+            continue
+        weight = sum((ln.sku.weight_g if ln.sku else 0) * ln.quantity for ln in order.lines.all())
+        try:
+            choice = carrier_choose(order, rules=rules, weight_g=weight)
+        except AppError as e:
+            outcomes.append(WaybillOutcome(order.pk, order.order_no, error=e.message))
+            continue
+        carriers[choice.carrier.code] = choice.carrier
+        groups.setdefault(choice.carrier.code, []).append((order, choice, _request(order, weight)))
+    for code, items in groups.items():
+        carrier = carriers[code]
+        provider = provider_for(carrier.provider)
+        for i in range(0, len(items), provider.batch_size):
+            chunk = items[i : i + provider.batch_size]
+            for _o, _c, req in chunk:
+                req.cp_code = carrier.cp_code or carrier.code
+            try:
+                results = provider.issue(carrier.cp_code or carrier.code, [req for _o, _c, req in chunk])
+            except WaybillError as e:
+                outcomes += [
+                    WaybillOutcome(o.pk, o.order_no, carrier=code, error=str(e)) for o, _c, _r in chunk
+                ]
+                continue
+            for (order, choice, _req), result in zip(chunk, results, strict=True):
+                try:
+                    outcomes.append(_record(order, choice, result, actor, automatic, now))
+                except AppError as e:
+                    provider.void(carrier.cp_code or carrier.code, result.number)
+                    outcomes.append(WaybillOutcome(order.pk, order.order_no, carrier=code, error=e.message))
+    return outcomes
+
+
+def waybill_void(*, order_id: int, actor: User, reason: str, now: datetime | None = None) -> Waybill:
+    """Void the live waybill (作废面单): 已打单 → 分仓中; stock stays reserved for the next label.
+
+    The transition's effect marks the waybill void; the provider is told after the commit.
+    """
+    now = now or timezone.now()
+    wb = Waybill.objects.select_related("carrier").filter(order_id=order_id, status="active").first()
+    if wb is None:
+        raise InvalidTransition(_("该订单没有有效面单"), field="id")
+    order_transition(order_id=order_id, to=OrderStatus.ALLOCATING, actor=actor, reason=reason, now=now)
+    if wb.provider != "simulated":
+        with contextlib.suppress(WaybillError):  # void on our side already; an unused number lapses
+            provider_for(wb.provider).void(wb.carrier.cp_code or wb.carrier.code, wb.number)
+    wb.refresh_from_db()
+    return wb
