@@ -1,0 +1,35 @@
+"""Ingest limits and knobs, read from settings with safe defaults (see settings.py's ingest block)."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+from django.conf import settings
+
+DEFAULTS: dict[str, Any] = {
+    # A file larger than this is refused before it is read.
+    "MAX_UPLOAD_BYTES": 200 * 1024 * 1024,
+    # An XLSX whose parts unzip to more than this, or unzip at a ratio above MAX_ZIP_RATIO, is a bomb.
+    "MAX_UNZIPPED_BYTES": 2 * 1024 * 1024 * 1024,
+    "MAX_ZIP_RATIO": 200,
+    "MAX_COLUMNS": 500,
+    "MAX_ROWS": 2_000_000,
+    "MAX_CELL_CHARS": 32_767,  # Excel's own cell limit
+    # Rows staged and persisted per transaction.
+    "CHUNK_ROWS": 2000,
+    # Files at least this large are imported by the worker rather than in the web request.
+    "BACKGROUND_BYTES": 2 * 1024 * 1024,
+    # Two orders to the same receiver, address and goods within this window are suspected duplicates.
+    "DUPLICATE_WINDOW_HOURS": 24,
+    "FILES_DIR": None,  # default: <cwd>/orderhub-ingest
+}
+
+
+def ingest_setting(name: str) -> Any:
+    return getattr(settings, "ORDERHUB_INGEST", {}).get(name, DEFAULTS[name])
+
+
+def files_dir() -> Path:
+    configured = ingest_setting("FILES_DIR")
+    return Path(configured) if configured else Path.cwd() / "orderhub-ingest"
