@@ -20,7 +20,8 @@ DEFAULTS: dict[str, Any] = {
     # A verified push seen again within this window is Kuaidi100 re-sending (acknowledged, not
     # applied); seen again later it is a replay (refused). Kuaidi100 retries 3× ~35 min apart.
     "CALLBACK_RETRY_WINDOW_SECONDS": 3 * 3600,
-    # Aliyun template code of the SMS that tells the receiver their parcel is delayed.
+    # Aliyun template code of the SMS that tells the receiver their parcel is delayed; its
+    # variables: name, order_no, carrier, tracking_no (see tracking/notices.py).
     "SMS_STALL_TEMPLATE": "",
     "SIMULATED": {
         "POLL_INTERVAL_SECONDS": 900,

@@ -20,6 +20,7 @@ from orderhub.orders.states import TERMINAL, OrderStatus
 from orderhub.tracking.adapters.base import TrackingError
 from orderhub.tracking.conf import tracking_conf
 from orderhub.tracking.models import Alert, CallbackReceipt, Shipment
+from orderhub.tracking.notices import stall_notices_owe
 from orderhub.tracking.services import (
     WATCHED_ORDER_STATES,
     local_time,
@@ -89,11 +90,8 @@ def stall_mark(
         shipment.stall_due_at = None
         shipment.save(update_fields=["alert", "alert_reason", "alerted_at", "stall_due_at"])
         moved = order_follow(order, shipments, now)
-        if moved == OrderStatus.EXCEPTION:
-            from orderhub.tracking.tasks import send_stall_sms
-
-            # Committed with the transition: the receiver hears of the delay at least once.
-            send_stall_sms.enqueue(shipment.pk, f"stall:{shipment.pk}:{now.isoformat()}")
+        # Committed with the stall: the people responsible and the receiver hear of it once.
+        stall_notices_owe(shipment=shipment, order=order, now=now, hours=hours)
     return True, moved
 
 

@@ -1,80 +1,69 @@
-"""The SMS that tells a receiver their parcel is delayed (物流停滞). Sending SMS belongs to the
-notify app; this module only decides whether, to whom and with which words, and hands over."""
+"""Who hears about a stalled parcel (物流停滞), owed inside the stall's own transaction through the
+notify app's outbox: the people responsible (the "stalled" event, routed by notify's table of
+who is responsible: by default the logistics clerks and the order's salesperson) and, by SMS
+on the configured template, the receiver."""
 
 from __future__ import annotations
 
-import logging
-from collections.abc import Callable
-from dataclasses import dataclass, field
-from typing import Any
+from datetime import datetime
 
-from django.utils.module_loading import import_string
+from django.utils import timezone
 
-from orderhub.orders.models import PhoneKind
+from orderhub.notify.models import NotifyChannel
+from orderhub.notify.services import message_send, notify_event
+from orderhub.orders.models import Order, PhoneKind
 from orderhub.tracking.carriers import carrier_name
 from orderhub.tracking.conf import tracking_conf
 from orderhub.tracking.models import Shipment
 
-logger = logging.getLogger("orderhub.tracking")
 
-
-@dataclass(frozen=True)
-class ReceiverSms:
-    """One SMS to an order's receiver. `key` is the idempotency key: a retried job never
-    sends twice what the SMS provider already accepted."""
-
-    key: str
-    order_id: int
-    phone: str
-    template_code: str
-    params: dict[str, str]
-    text: str  # the same words, for the in-app copy, the simulated provider and the log
-    event: str = "stalled"
-    extra: dict[str, Any] = field(default_factory=dict)
-
-
-SmsSender = Callable[[ReceiverSms], Any]
-
-
-def sms_sender() -> SmsSender | None:
-    """The notify app's SMS service, as configured in TRACKING["SMS_SENDER"] (a dotted path)."""
-    path = tracking_conf().get("SMS_SENDER") or ""
-    return import_string(path) if path else None
-
-
-def stall_sms_build(shipment: Shipment, key: str) -> ReceiverSms | None:
-    order = shipment.order
-    if order.phone_kind != PhoneKind.NORMAL or not order.receiver_phone:
-        return None  # masked, virtual or missing numbers cannot receive an SMS from us
-    params = {
+def stall_sms_params(shipment: Shipment, order: Order) -> dict[str, str]:
+    """The SMS template's variables (the Aliyun template must use these names)."""
+    return {
         "name": order.receiver_name or "客户",
         "order_no": order.order_no,
         "carrier": carrier_name(shipment.carrier),
         "tracking_no": shipment.tracking_no,
     }
-    text = (
+
+
+def stall_sms_text(params: dict[str, str]) -> str:
+    return (
         f"{params['name']}您好，您的订单 {params['order_no']}（{params['carrier']} {params['tracking_no']}）"
         "物流信息暂未更新，我们已在联系承运商跟进，如有进展会及时告知。"
     )
-    return ReceiverSms(
+
+
+def stall_notices_owe(*, shipment: Shipment, order: Order, now: datetime, hours: float) -> None:
+    """Owe the stall's notices; call inside the transaction that marks the parcel stalled.
+
+    Keys name this one stall, so a retried scan owes nothing twice.
+    """
+    key = f"stall:{shipment.pk}:{now.isoformat()}"
+    notify_event(
+        event="stalled",
+        order=order,
         key=key,
-        order_id=order.pk,
-        phone=order.receiver_phone,
-        template_code=str(tracking_conf()["SMS_STALL_TEMPLATE"]),
-        params=params,
-        text=text,
+        reason=shipment.alert_reason,
+        actor="系统",
+        extra={
+            "carrier": carrier_name(shipment.carrier),
+            "tracking_no": shipment.tracking_no,
+            "hours": f"{hours:g}",
+            "last_event": shipment.last_event_desc,
+            "last_event_at": timezone.localtime(shipment.last_event_at) if shipment.last_event_at else None,
+        },
     )
-
-
-def receiver_stall_sms_send(*, shipment_id: int, key: str) -> str:
-    """Hand the stall SMS to the notify app's SMS service; returns what happened, for the job log."""
-    shipment = Shipment.objects.select_related("order").get(pk=shipment_id)
-    sms = stall_sms_build(shipment, key)
-    if sms is None:
-        return "skipped: receiver phone cannot receive SMS"
-    sender = sms_sender()
-    if sender is None:
-        logger.warning("stall SMS for order %s not sent: no TRACKING['SMS_SENDER'] configured", sms.order_id)
-        return "skipped: no SMS service configured"
-    sender(sms)
-    return "handed to SMS service"
+    # Platform-masked, virtual or missing numbers cannot receive an SMS from us.
+    if order.phone_kind == PhoneKind.NORMAL and order.receiver_phone:
+        params = stall_sms_params(shipment, order)
+        message_send(
+            channel=NotifyChannel.SMS,
+            key=f"{key}:sms",
+            title=f"订单 {order.order_no} 物流停滞提醒",
+            body=stall_sms_text(params),
+            address=order.receiver_phone,
+            order=order,
+            sms_template=str(tracking_conf()["SMS_STALL_TEMPLATE"]),
+            sms_params=params,
+        )

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from orderhub.core.jobs import PermanentJobError, durable_job, periodic
-from orderhub.tracking import monitor, notices, services
+from orderhub.tracking import monitor, services
 from orderhub.tracking.adapters.base import TrackingError
 from orderhub.tracking.conf import tracking_conf
 
@@ -36,8 +36,3 @@ def subscribe_shipment(shipment_id: int) -> None:
         if exc.permanent:
             raise PermanentJobError(str(exc)) from exc
         raise
-
-
-@durable_job(queue="notify")
-def send_stall_sms(shipment_id: int, key: str) -> str:
-    return notices.receiver_stall_sms_send(shipment_id=shipment_id, key=key)

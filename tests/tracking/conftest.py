@@ -22,13 +22,6 @@ SHANGHAI = ZoneInfo("Asia/Shanghai")
 T0 = datetime(2026, 12, 12, 9, 0, tzinfo=SHANGHAI)
 H = timedelta(hours=1)
 
-SENT_SMS: list[Any] = []
-
-
-def record_sms(sms: Any) -> None:
-    """Stands in for the notify app's SMS service (configured as TRACKING["SMS_SENDER"])."""
-    SENT_SMS.append(sms)
-
 
 def tracking_settings(**overrides: Any) -> dict[str, Any]:
     simulated = {
@@ -44,7 +37,6 @@ def tracking_settings(**overrides: Any) -> dict[str, Any]:
         "PROVIDER": "simulated",
         "STALL_HOURS": 24.0,
         "SMS_STALL_TEMPLATE": "SMS_480100001",
-        "SMS_SENDER": "tests.tracking.conftest.record_sms",
         "SIMULATED": simulated,
     }
     base.update(overrides)
@@ -53,9 +45,8 @@ def tracking_settings(**overrides: Any) -> dict[str, Any]:
 
 @pytest.fixture(autouse=True)
 def tracking_defaults(settings: Any) -> None:
-    """Every parcel is delivered unless a test asks for trouble; SMS are recorded, not sent."""
+    """Every parcel is delivered unless a test asks for trouble."""
     settings.TRACKING = tracking_settings()
-    SENT_SMS.clear()
 
 
 @pytest.fixture

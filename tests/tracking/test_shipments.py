@@ -84,3 +84,16 @@ def test_a_parent_order_shows_its_parts_parcels(ship, make_order, staff) -> None
     _order, events = order_timeline(actor=staff[Role.MANAGER], order_id=parent.pk)
     tracking = [e for e in events if e.kind == "tracking"]
     assert tracking and all(e.details["part"] == part.order_no for e in tracking)
+
+
+def test_the_tracking_timeline_source_is_one_query(ship) -> None:
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    from orderhub.tracking.effects import _tracking_timeline
+
+    order = ship()
+    tracking_refresh(shipment_id=shipment_of(order).pk, now=T0 + 7 * 24 * H)
+    with CaptureQueriesContext(connection) as queries:
+        rows = _tracking_timeline(order)
+    assert len(rows) > 5 and len(queries.captured_queries) == 1

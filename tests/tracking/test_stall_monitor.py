@@ -14,8 +14,8 @@ from django.utils import timezone
 from orderhub.accounts.roles import Role
 from orderhub.core.errors import PermissionDenied
 from orderhub.core.jobs import _PERIODIC, jobs_run_pending
-from orderhub.notify.models import InboxMessage
-from orderhub.orders.models import OperationLog, Order
+from orderhub.notify.models import Delivery, InboxMessage, NotifyChannel
+from orderhub.orders.models import OperationLog, Order, PhoneKind
 from orderhub.orders.services import order_transition
 from orderhub.orders.states import OrderStatus as S
 from orderhub.tracking.adapters.base import CarrierEvent
@@ -26,7 +26,7 @@ from orderhub.tracking.models import Alert, Shipment
 from orderhub.tracking.monitor import stall_due, stall_scan
 from orderhub.tracking.services import shipment_ref, tracking_record, tracking_refresh
 from orderhub.tracking.thresholds import stall_threshold_set
-from tests.tracking.conftest import SENT_SMS, T0, H, jobs, shipment_of
+from tests.tracking.conftest import T0, H, shipment_of
 
 SEC = timedelta(seconds=1)
 record = partial(tracking_record, source="push")
@@ -93,7 +93,7 @@ def test_scanning_twice_raises_a_stall_once(ship) -> None:
     again = stall_scan(now=T0 + 31 * H)
     assert again.due == 0
     assert OperationLog.objects.filter(order=order, to_status=S.EXCEPTION).count() == 1
-    assert len(jobs("send_stall_sms")) == 1
+    assert Delivery.objects.filter(order=order, channel=NotifyChannel.SMS).count() == 1
 
 
 def test_the_scan_is_one_query_when_nothing_is_due(ship) -> None:
@@ -148,31 +148,38 @@ def test_only_logistics_or_managers_set_thresholds(staff) -> None:
 def test_the_receiver_gets_an_sms_and_logistics_and_the_salesperson_a_push(ship, staff) -> None:
     order = ship()
     stall_scan(now=T0 + 25 * H)
-    jobs_run_pending()
-    # SMS to the receiver, through the notify app's SMS service, with the template's fields.
-    assert len(SENT_SMS) == 1
-    sms = SENT_SMS[0]
-    assert (sms.phone, sms.template_code) == ("13812345678", "SMS_480100001")
-    assert sms.params["order_no"] == order.order_no and sms.params["carrier"] == "中通快递"
-    assert "物流信息暂未更新" in sms.text
-    # In-app push to the logistics clerk and to the order's salesperson.
-    told = set(InboxMessage.objects.filter(order=order).values_list("user__username", flat=True))
+    # Owed in the stall's own transaction, through the notify app's outbox.
+    (sms,) = Delivery.objects.filter(order=order, channel=NotifyChannel.SMS)
+    assert (sms.address, sms.sms_template) == ("13812345678", "SMS_480100001")
+    assert sms.sms_params == {
+        "name": "王师傅",
+        "order_no": order.order_no,
+        "carrier": "中通快递",
+        "tracking_no": shipment_of(order).tracking_no,
+    }
+    assert "物流信息暂未更新" in sms.body
+    stalled = Delivery.objects.filter(order=order, event="stalled", channel=NotifyChannel.INBOX)
+    told = set(stalled.values_list("user__username", flat=True))
     assert {staff[Role.LOGISTICS].username, staff[Role.SALES].username} <= told
+    # The worker delivers the in-app push; the title names the stall, the body its reason.
+    jobs_run_pending()
     message = InboxMessage.objects.filter(
-        order=order, user=staff[Role.LOGISTICS], title__contains="物流异常"
+        order=order, user=staff[Role.LOGISTICS], title__contains="物流停滞"
     ).get()
-    assert "物流异常" in message.title and "物流停滞" in message.body
+    assert "已 25 小时无物流更新" in message.body
+    # The salesperson also sees the card move to 物流异常.
+    assert InboxMessage.objects.filter(
+        order=order, user=staff[Role.SALES], title__contains="物流异常"
+    ).exists()
 
 
 def test_no_sms_to_a_platform_masked_phone(ship, make_order) -> None:
-    from orderhub.orders.models import PhoneKind
-
     order = make_order()
     Order.objects.filter(pk=order.pk).update(phone_kind=PhoneKind.MASKED, receiver_phone="138****5678")
     ship(order=Order.objects.get(pk=order.pk))
     stall_scan(now=T0 + 25 * H)
-    jobs_run_pending()
-    assert SENT_SMS == []
+    assert not Delivery.objects.filter(order=order, channel=NotifyChannel.SMS).exists()
+    assert Delivery.objects.filter(order=order, event="stalled").exists()
     assert Order.objects.get(pk=order.pk).status == S.EXCEPTION
 
 
