@@ -23,10 +23,12 @@ from orderhub.fulfilment.models import (
     ProvincePreference,
     ReviewRule,
     ReviewRun,
+    ShipReport,
     SplitRule,
     Wave,
     Waybill,
 )
+from orderhub.fulfilment.reporting import ship_report_retry
 from orderhub.fulfilment.review import RULES, review_rule_dry_run, rule_choices
 
 DRY_RUN_DAYS = 7
@@ -192,3 +194,28 @@ class LabelPrintAdmin(ReadOnlyAdmin):
 class WaveAdmin(admin.ModelAdmin):
     list_display = ["code", "warehouse", "created_at", "created_by"]
     raw_id_fields = ["orders"]
+
+
+@admin.register(ShipReport)
+class ShipReportAdmin(ReadOnlyAdmin):
+    list_display = [
+        "channel_order_no",
+        "order",
+        "adapter",
+        "carrier",
+        "tracking_number",
+        "status",
+        "attempts",
+        "last_error",
+    ]
+    list_filter = ["status", "adapter"]
+    search_fields = ["channel_order_no", "tracking_number", "order__order_no"]
+    actions = ["retry"]
+
+    @admin.action(description="重新回传所选（失败的）")
+    def retry(self, request: HttpRequest, queryset: QuerySet[ShipReport]) -> None:
+        n = 0
+        for report in queryset.exclude(status=ShipReport.Status.SENT):
+            ship_report_retry(report_id=report.pk)
+            n += 1
+        self.message_user(request, f"已重新排队 {n} 条发货回传")

@@ -58,3 +58,11 @@ def _void_live_waybill(ctx: EffectContext) -> None:
     Waybill.objects.filter(order_id=ctx.order.pk, status=Waybill.Status.ACTIVE).update(
         status=Waybill.Status.VOIDED, voided_at=ctx.entry.at
     )
+
+
+@transition_effect(on=["ship"])
+def _owe_ship_report(ctx: EffectContext) -> None:
+    """A shipped channel order owes the channel its tracking number (a job committed with the move)."""
+    from orderhub.fulfilment.reporting import ship_report_owe
+
+    ship_report_owe(order=ctx.order, now=ctx.entry.at)

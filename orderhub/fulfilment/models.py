@@ -289,3 +289,33 @@ class LabelPrint(models.Model):
 
     def __str__(self) -> str:
         return f"{self.waybill_id} @ {self.at}"
+
+
+class ShipReport(models.Model):
+    """Ship notification to the sales channel (发货回传): carrier and tracking number, once per order."""
+
+    class Status(models.TextChoices):
+        PENDING = "pending", _("待回传")
+        SENT = "sent", _("已回传")
+        FAILED = "failed", _("回传失败")
+
+    order = models.OneToOneField("orders.Order", on_delete=models.CASCADE, related_name="ship_report")
+    adapter = models.CharField(_("接口"), max_length=16)
+    channel_order_no = models.CharField(_("渠道订单号"), max_length=64)
+    carrier = models.ForeignKey(Carrier, on_delete=models.PROTECT, related_name="+")
+    tracking_number = models.CharField(_("运单号"), max_length=40)
+    status = models.CharField(_("状态"), max_length=16, choices=Status.choices, default=Status.PENDING)
+    attempts = models.PositiveSmallIntegerField(_("尝试次数"), default=0)
+    last_error = models.TextField(_("最近错误"), blank=True)
+    request = models.JSONField(default=dict, blank=True)  # parameters sent, secrets left out
+    response = models.JSONField(default=dict, blank=True)
+    created_at = models.DateTimeField(db_index=True)
+    sent_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        verbose_name = _("发货回传")
+        verbose_name_plural = _("发货回传")
+        indexes = [models.Index(fields=["status", "created_at"])]
+
+    def __str__(self) -> str:
+        return f"{self.channel_order_no} {self.tracking_number}"

@@ -1,0 +1,111 @@
+"""Report-back (发货回传): tell the sales channel the carrier and tracking number once shipped.
+
+Owed inside the ship transition (a ShipReport row and a durable job, committed together); sent
+by the job with no transaction open; transport failures are retried with backoff, and a report
+that cannot be delivered ends FAILED, listed in the admin and on the order's timeline.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+from django.db import transaction
+from django.utils import timezone
+
+from orderhub.core.errors import InvalidTransition
+from orderhub.core.jobs import PermanentJobError, policy_for
+from orderhub.fulfilment.adapters.channels import ShipNotice, ShipReportError, reporter_for
+from orderhub.fulfilment.models import ShipReport, Waybill
+from orderhub.orders.models import Order
+
+
+def _waybill_of(order: Order) -> Waybill | None:
+    wb = Waybill.objects.filter(order=order, status="active").select_related("carrier").first()
+    if wb is None:  # a parent ships when its parts have: report the first part's parcel
+        wb = (
+            Waybill.objects.filter(order__parent=order, status="active")
+            .select_related("carrier")
+            .order_by("order__part_no")
+            .first()
+        )
+    return wb
+
+
+def ship_report_owe(*, order: Order, now: datetime) -> ShipReport | None:
+    """Record the report a shipped channel order owes and enqueue its job (in the caller's transaction)."""
+    from orderhub.fulfilment.tasks import report_shipment
+
+    if order.parent_id is not None or not order.channel_order_no:
+        return None  # parts are reported through their parent; manual orders have no channel to tell
+    wb = _waybill_of(order)
+    if wb is None:
+        return None
+    report, created = ShipReport.objects.get_or_create(
+        order=order,
+        defaults={
+            "adapter": order.channel.kind,
+            "channel_order_no": order.channel_order_no,
+            "carrier": wb.carrier,
+            "tracking_number": wb.number,
+            "created_at": now,
+        },
+    )
+    if created:
+        report_shipment.enqueue(report.pk)
+    return report
+
+
+def ship_report_send(*, report_id: int) -> str:
+    """Deliver one report (the job body). Sent once: a report already accepted is never resent."""
+    report = ShipReport.objects.select_related("order__channel", "carrier").get(pk=report_id)
+    if report.status == ShipReport.Status.SENT:
+        return "already sent"
+    channel = report.order.channel
+    reporter = reporter_for(channel.kind, channel.code)
+    notice = ShipNotice(
+        channel_code=channel.code,
+        channel_order_no=report.channel_order_no,
+        carrier_code=report.carrier.code,
+        taobao_code=report.carrier.taobao_code,
+        pdd_logistics_id=report.carrier.pdd_logistics_id,
+        tracking_number=report.tracking_number,
+    )
+    attempts = report.attempts + 1
+    try:
+        answer = reporter.ship(notice)
+    except ShipReportError as e:
+        from orderhub.fulfilment.tasks import report_shipment
+
+        last = not e.retryable or attempts >= policy_for(report_shipment.module_path).attempts()
+        ShipReport.objects.filter(pk=report.pk).update(
+            attempts=attempts,
+            last_error=str(e),
+            response=e.response,
+            status=ShipReport.Status.FAILED if last else ShipReport.Status.PENDING,
+        )
+        if not e.retryable:
+            raise PermanentJobError(str(e)) from e
+        raise
+    ShipReport.objects.filter(pk=report.pk).update(
+        attempts=attempts,
+        status=ShipReport.Status.SENT,
+        sent_at=timezone.now(),
+        request=answer.request,
+        response=answer.response,
+        last_error="",
+    )
+    return f"{reporter.name}: sent"
+
+
+def ship_report_retry(*, report_id: int) -> ShipReport:
+    """Send a failed report again (after fixing credentials or carrier codes)."""
+    from orderhub.fulfilment.tasks import report_shipment
+
+    with transaction.atomic():
+        report = ShipReport.objects.select_for_update().get(pk=report_id)
+        if report.status == ShipReport.Status.SENT:
+            raise InvalidTransition("该发货回传已成功，无需重发", field="id")
+        report.status, report.attempts = ShipReport.Status.PENDING, 0
+        report.save(update_fields=["status", "attempts"])
+        report_shipment.enqueue(report.pk)
+    return report
