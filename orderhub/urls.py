@@ -10,6 +10,7 @@ urlpatterns = [
     re_path(r"^api/(?P<path>.*)$", api_not_found),
     path("i18n/", include("django.conf.urls.i18n")),
     path("accounts/", include("orderhub.accounts.urls")),
+    path("packing/", include("orderhub.fulfilment.urls")),
     path("notify/", include("orderhub.notify.urls")),
     path("tracking/", include("orderhub.tracking.urls")),
     path("", include("orderhub.web.urls")),

@@ -319,3 +319,39 @@ class ShipReport(models.Model):
 
     def __str__(self) -> str:
         return f"{self.channel_order_no} {self.tracking_number}"
+
+
+class PackSession(models.Model):
+    """One order packed at the packing station (打包台): from scanning its label to shipping it."""
+
+    order = models.ForeignKey("orders.Order", on_delete=models.CASCADE, related_name="pack_sessions")
+    waybill = models.ForeignKey(Waybill, on_delete=models.PROTECT, related_name="+")
+    actor = models.ForeignKey("accounts.User", null=True, on_delete=models.SET_NULL, related_name="+")
+    started_at = models.DateTimeField()
+    completed_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        verbose_name = _("打包记录")
+        verbose_name_plural = _("打包记录")
+
+    def __str__(self) -> str:
+        return f"{self.order_id} {self.started_at}"
+
+
+class PackScan(models.Model):
+    """Every scan at the station, accepted or refused (wrong item, too many): the 错发 evidence."""
+
+    session = models.ForeignKey(PackSession, on_delete=models.CASCADE, related_name="scans")
+    code = models.CharField(_("扫描内容"), max_length=64)
+    sku_code = models.CharField(max_length=64, blank=True)
+    accepted = models.BooleanField()
+    message = models.CharField(max_length=255, blank=True)
+    at = models.DateTimeField()
+
+    class Meta:
+        verbose_name = _("扫描记录")
+        verbose_name_plural = _("扫描记录")
+        ordering = ["session_id", "at", "pk"]
+
+    def __str__(self) -> str:
+        return self.code

@@ -1,0 +1,10 @@
+from django.urls import path
+
+from orderhub.fulfilment import views
+
+app_name = "fulfilment"
+urlpatterns = [
+    path("", views.station, name="station"),
+    path("<int:session_id>/", views.session, name="pack_session"),
+    path("<int:session_id>/complete/", views.complete, name="pack_complete"),
+]

@@ -1,0 +1,86 @@
+"""Packing station: scan the label, scan every item; wrong or extra items are refused loudly."""
+
+from __future__ import annotations
+
+import re
+from decimal import Decimal
+
+import pytest
+from django.test import Client
+
+from orderhub.accounts.roles import Role
+from orderhub.catalog.models import Sku
+from orderhub.fulfilment.models import PackScan
+from orderhub.fulfilment.waybills import waybills_issue
+from orderhub.inventory.models import Stock
+from orderhub.orders.services import LineDraft
+from orderhub.orders.states import OrderStatus
+
+
+def text(response) -> str:
+    body = re.sub(r"<(script|style)\b.*?</\1>", " ", response.content.decode(), flags=re.S)
+    return re.sub(r"\s+", " ", re.sub(r"<[^>]+>", " ", body))
+
+
+@pytest.fixture
+def packer(staff) -> Client:
+    client = Client()
+    client.force_login(staff[Role.WAREHOUSE])
+    return client
+
+
+@pytest.fixture
+def labelled(allocated, carrier_table, skus):
+    Sku.objects.filter(code="BP-2231").update(barcode="6901234500011")
+    Sku.objects.filter(code="OF-1102").update(barcode="6901234500028")
+    Sku.objects.filter(code="HL-8810").update(barcode="6901234500035")
+    order = allocated(lines=[LineDraft("BP-2231", 2, Decimal("88")), LineDraft("HL-8810", 1, Decimal("680"))])
+    [out] = waybills_issue(order_ids=[order.pk])
+    return order, out.number
+
+
+def test_scan_label_items_and_ship(packer, labelled, warehouses, skus) -> None:
+    order, number = labelled
+    r = packer.post("/packing/", {"waybill": number})
+    assert r.status_code == 302
+    session_url = r["Location"]
+    page = text(packer.get(session_url))
+    assert number in page and "BP-2231" in page and "0/2" in page and "易碎：气泡膜包裹" in page
+
+    for code in ("6901234500011", "6901234500011", "6901234500035"):
+        assert packer.post(session_url, {"code": code}).status_code == 302
+    page = text(packer.get(session_url))
+    assert "2/2" in page and "1/1" in page
+
+    r = packer.post(session_url + "complete/")
+    assert r.status_code == 302
+    order.refresh_from_db()
+    assert order.status == OrderStatus.SHIPPED
+    stock = Stock.objects.get(warehouse=warehouses["HZ"], sku=skus["BP-2231"])
+    assert (stock.on_hand, stock.reserved) == (998, 0)
+    assert order.reservations.filter(status="consumed").count() == 2
+
+
+def test_wrong_item_and_extra_item_are_refused_loudly(packer, labelled) -> None:
+    order, number = labelled
+    session_url = packer.post("/packing/", {"waybill": number})["Location"]
+    r = packer.post(session_url, {"code": "6901234500028"})  # OF-1102: not in this order
+    assert r.status_code == 422
+    assert 'role="alert"' in r.content.decode()
+    assert "错货！OF-1102 机油滤清器 不在订单" in text(r)
+    packer.post(session_url, {"code": "6901234500035"})
+    r = packer.post(session_url, {"code": "6901234500035"})
+    assert r.status_code == 422 and "多扫！HL-8810 本单只需 1 件，已扫 1 件" in text(r)
+    r = packer.post(session_url + "complete/")
+    assert r.status_code == 422 and "BP-2231 还差 2" in text(r)
+    order.refresh_from_db()
+    assert order.status == OrderStatus.LABEL_PRINTED
+    assert list(PackScan.objects.values_list("accepted", flat=True)) == [False, True, False]
+
+
+def test_unknown_label_and_wrong_role(packer, labelled, staff) -> None:
+    r = packer.post("/packing/", {"waybill": "NOPE"})
+    assert r.status_code == 422 and "面单 NOPE 不存在或已作废" in text(r)
+    sales = Client()
+    sales.force_login(staff[Role.SALES])
+    assert sales.get("/packing/").status_code == 403
