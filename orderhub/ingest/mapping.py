@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from datetime import datetime
+from functools import lru_cache
 from typing import Any
 
 from django.utils import timezone
@@ -112,6 +113,11 @@ def compile_mapping(kind: str, mapping: dict[str, Any], headers: list[str]) -> l
     return plans
 
 
+@lru_cache(maxsize=65536)
+def _aware(value: datetime) -> datetime:
+    return timezone.make_aware(value)
+
+
 _TRUE = {"1", "是", "y", "yes", "true", "t", "√", "✓", "对"}
 
 
@@ -128,7 +134,7 @@ def _typed(plan: FieldPlan, value: Any) -> Any:
         return parse_decimal(value)
     if t == FieldType.DATETIME:
         parsed = parse_datetime_cell(value, plan.date_formats)
-        return timezone.make_aware(parsed) if parsed and timezone.is_naive(parsed) else parsed
+        return _aware(parsed) if parsed and parsed.tzinfo is None else parsed
     if t == FieldType.PHONE:
         return normalize_phone(value)
     if t == FieldType.BOOL:

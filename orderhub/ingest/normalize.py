@@ -35,8 +35,13 @@ _ENCRYPTED = re.compile(r"[A-Za-z#$=~@]")
 _PUNCT = re.compile(r"[\s\-()（）.]")
 
 
+_MOBILE = re.compile(r"1[3-9]\d{9}")
+
+
 @lru_cache(maxsize=65536)
 def normalize_phone(raw: Any) -> Phone:
+    if type(raw) is str and len(raw) == 11 and _MOBILE.fullmatch(raw):
+        return Phone(raw, PhoneKind.NORMAL)  # the common case, as phonenumbers would say
     text = clean_code(raw)
     if not text:
         return Phone("", PhoneKind.EMPTY)

@@ -697,11 +697,11 @@ def _process_order_chunk(ctx: Context, chunk: ImportChunk) -> tuple[list[list[An
         customers=customers,
         owners=owners,
     )
-    for n, order in zip(new, created, strict=True):
+    for n, order_id in zip(new, created, strict=True):
         ctx.batch_keys.add(n.draft.channel_order_no or "")
         outcome = RowOutcome.HELD if n.holds else RowOutcome.CREATED
         for row_no in n.row_nos:
-            outcomes.append([row_no, outcome, order.pk])
+            outcomes.append([row_no, outcome, order_id])
         for reason, detail in n.holds or []:
             issues.append(
                 ImportIssue(
@@ -713,7 +713,7 @@ def _process_order_chunk(ctx: Context, chunk: ImportChunk) -> tuple[list[list[An
                         f"{HoldReason(reason).label}：{detail}" if detail else str(HoldReason(reason).label)
                     )[:500],
                     channel_order_no=n.draft.channel_order_no or "",
-                    order_id=order.pk,
+                    order_id=order_id,
                 )
             )
     rejected_rows: set[int] = set()

@@ -6,38 +6,41 @@ import re
 import unicodedata
 from datetime import date, datetime, time, timedelta
 from decimal import Decimal, InvalidOperation
+from functools import lru_cache
 
 _SPACES = re.compile(r"\s+")
 _BRACKETS = re.compile(r"[(\[【（][^)\]】）]*[)\]】）]")
 _PUNCT = re.compile(r"[\s_\-:：/\\.·・|]+")
 
 
+_HALF = {
+    0x3000: " ",
+    **{c: chr(c - 0xFEE0) for c in range(0xFF01, 0xFF5F)},
+    0x200B: None,
+    0xFEFF: None,
+    0: None,
+}
+
+
 def half_width(value: str) -> str:
     """Full-width letters, digits, punctuation and the ideographic space → their ASCII forms."""
     if value.isascii():
         return value
-    out = []
-    for ch in value:
-        code = ord(ch)
-        if code == 0x3000:
-            out.append(" ")
-        elif 0xFF01 <= code <= 0xFF5E:
-            out.append(chr(code - 0xFEE0))
-        else:
-            out.append(ch)
-    return "".join(out)
+    return value.translate(_HALF)
 
 
 def clean_text(value: object) -> str:
     """A cell as text: half-width, trimmed, inner whitespace runs collapsed, NULs dropped."""
     if value is None:
         return ""
-    if isinstance(value, float) and value.is_integer():
-        value = int(value)
-    text = str(value).replace("\x00", "")
-    text = half_width(text)
-    text = text.replace("\u200b", "").replace("\ufeff", "")
-    return _SPACES.sub(" ", text).strip()
+    if type(value) is not str:
+        if isinstance(value, float) and value.is_integer():
+            value = int(value)
+        value = str(value)
+    text = value.translate(_HALF) if not value.isascii() or "\x00" in value else value
+    if "  " in text or "\t" in text or "\n" in text or "\r" in text or "\u00a0" in text:
+        return _SPACES.sub(" ", text).strip()
+    return text.strip()
 
 
 def clean_code(value: object) -> str:
@@ -133,6 +136,20 @@ def excel_serial_to_datetime(serial: float) -> datetime:
 
 def parse_datetime_cell(value: object, formats: tuple[str, ...] | list[str] = ()) -> datetime | None:
     """A naive local datetime from a cell: datetime, date, Excel serial number or text."""
+    if type(value) is str:
+        return _parse_datetime_text(value, tuple(formats))
+    return _parse_datetime_any(value, tuple(formats))
+
+
+@lru_cache(maxsize=65536)
+def _parse_datetime_text(value: str, formats: tuple[str, ...]) -> datetime | None:
+    return _parse_datetime_any(value, formats)
+
+
+_LAST_FORMAT: list[str] = []
+
+
+def _parse_datetime_any(value: object, formats: tuple[str, ...]) -> datetime | None:
     if value is None or value == "":
         return None
     if isinstance(value, datetime):
@@ -144,11 +161,14 @@ def parse_datetime_cell(value: object, formats: tuple[str, ...] | list[str] = ()
     text = clean_text(value)
     if not text:
         return None
-    for fmt in (*formats, *DATE_FORMATS):
+    for fmt in (*formats, *_LAST_FORMAT, *DATE_FORMATS):
         try:
-            return datetime.strptime(text, fmt)
+            parsed = datetime.strptime(text, fmt)
         except ValueError:
             continue
+        if not _LAST_FORMAT or _LAST_FORMAT[0] != fmt:
+            _LAST_FORMAT[:] = [fmt]  # exports repeat one format: try it first next time
+        return parsed
     # A serial number exported as text ("45292" or "45292.5").
     if re.fullmatch(r"\d{5}(\.\d+)?", text):
         return excel_serial_to_datetime(float(text))
