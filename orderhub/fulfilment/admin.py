@@ -19,6 +19,7 @@ from orderhub.fulfilment.models import (
     BlacklistEntry,
     Carrier,
     CarrierRule,
+    EntityRule,
     LabelPrint,
     ProvincePreference,
     ReviewRule,
@@ -219,3 +220,13 @@ class ShipReportAdmin(ReadOnlyAdmin):
             ship_report_retry(report_id=report.pk)
             n += 1
         self.message_user(request, f"已重新排队 {n} 条发货回传")
+
+
+@admin.register(EntityRule)
+class EntityRuleAdmin(admin.ModelAdmin):
+    list_display = [
+        "position", "name", "channels", "provinces", "warehouse", "customer_tiers",
+        "selling_entity", "shipping_entity", "invoicing_entity", "active",
+    ]  # fmt: skip
+    list_display_links = ["name"]
+    list_editable = ["position", "active"]

@@ -20,6 +20,7 @@ from django.utils.translation import gettext as _
 from orderhub.accounts.models import User
 from orderhub.accounts.services import system_user
 from orderhub.core.errors import InvalidTransition, NotFound
+from orderhub.fulfilment.entities import entities_assign
 from orderhub.fulfilment.models import AllocationPolicy, ProvincePreference
 from orderhub.inventory.models import Stock, Warehouse
 from orderhub.inventory.services import InsufficientStock, ReserveLine, Shortfall, stock_reserve
@@ -184,7 +185,12 @@ def order_allocate(
     automatic = actor is None
     actor = actor or system_user()
     with transaction.atomic():
-        order = Order.objects.select_for_update().filter(pk=order_id).first()
+        order = (
+            Order.objects.select_for_update(of=("self",))
+            .select_related("channel")
+            .filter(pk=order_id)
+            .first()
+        )
         if order is None:
             raise NotFound(_("订单 %(id)s 不存在") % {"id": order_id}, field="id")
         if order.status != OrderStatus.SPLIT:
@@ -233,6 +239,7 @@ def order_allocate(
             return _hold(order, ctx, cands, details, actor, automatic, now)
         details["warehouse"] = chosen.warehouse.code
         Order.objects.filter(pk=order.pk).update(warehouse=chosen.warehouse)
+        details["entities"] = entities_assign(order, chosen.warehouse)
         moved = order_transition(
             order_id=order.pk,
             to=OrderStatus.ALLOCATING,

@@ -355,3 +355,49 @@ class PackScan(models.Model):
 
     def __str__(self) -> str:
         return self.code
+
+
+class EntityRule(models.Model):
+    """Which legal entity sells, ships and invoices (主体规则); per role, the first matching rule wins."""
+
+    position = models.PositiveSmallIntegerField(_("顺序"), default=0)
+    name = models.CharField(_("名称"), max_length=64)
+    channels = models.CharField(_("渠道编码"), max_length=255, blank=True, help_text=_("留空=不限"))
+    provinces = models.CharField(_("收货省份"), max_length=255, blank=True, help_text=_("留空=不限"))
+    warehouse = models.ForeignKey(
+        "inventory.Warehouse", verbose_name=_("发货仓"), null=True, blank=True, on_delete=models.CASCADE
+    )
+    customer_tiers = models.CharField(_("客户等级"), max_length=64, blank=True, help_text=_("留空=不限"))
+    selling_entity = models.ForeignKey(
+        "accounts.LegalEntity",
+        verbose_name=_("销售主体"),
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="+",
+    )
+    shipping_entity = models.ForeignKey(
+        "accounts.LegalEntity",
+        verbose_name=_("发货主体"),
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="+",
+    )
+    invoicing_entity = models.ForeignKey(
+        "accounts.LegalEntity",
+        verbose_name=_("开票主体"),
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="+",
+    )
+    active = models.BooleanField(_("启用"), default=True)
+
+    class Meta:
+        verbose_name = _("主体规则")
+        verbose_name_plural = _("主体规则")
+        ordering = ["position", "pk"]
+
+    def __str__(self) -> str:
+        return self.name
