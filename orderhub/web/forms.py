@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 from datetime import date, datetime, time, timedelta
+from typing import Any
+from urllib.parse import urlencode
 
 from django import forms
 from django.utils import timezone
@@ -11,6 +13,7 @@ from django.utils.translation import gettext_lazy as _
 from orderhub.catalog.models import CustomerTier
 from orderhub.orders.selectors import OrderFilters
 from orderhub.orders.states import OrderStatus
+from orderhub.web.board import BoardFilters
 
 
 def _start_of_day(day: date) -> datetime:
@@ -80,3 +83,76 @@ class TransitionForm(forms.Form):
         for errors in self.errors.values():
             return str(errors[0])
         return ""
+
+
+class BoardFilterForm(forms.Form):
+    """The board's filters (all optional). Unbound, "only my orders" follows the role's preset."""
+
+    status = forms.ChoiceField(label=_("状态"), required=False)
+    date_from = forms.DateField(
+        label=_("下单日期起"), required=False, widget=forms.DateInput(attrs={"type": "date"})
+    )
+    date_to = forms.DateField(
+        label=_("下单日期止"), required=False, widget=forms.DateInput(attrs={"type": "date"})
+    )
+    tier = forms.ChoiceField(label=_("客户等级"), required=False)
+    channel = forms.ChoiceField(label=_("渠道"), required=False)
+    warehouse = forms.TypedChoiceField(label=_("仓库"), required=False, coerce=int, empty_value=None)
+    owner = forms.TypedChoiceField(label=_("负责销售"), required=False, coerce=int, empty_value=None)
+    entity = forms.TypedChoiceField(label=_("法人主体"), required=False, coerce=int, empty_value=None)
+    mine = forms.BooleanField(label=_("只看我的"), required=False)
+    show_cancelled = forms.BooleanField(label=_("显示已取消"), required=False)
+
+    def __init__(
+        self,
+        data: Any = None,
+        *,
+        choices: dict[str, list[tuple[Any, str]]],
+        mine_default: bool = False,
+    ) -> None:
+        # The board sends `f=1` with every filter change, so an unticked box means "off".
+        bound = data is not None and "f" in data
+        super().__init__(data if bound else None, initial={"mine": mine_default})
+        self.mine_default = mine_default
+        self.fields["status"].choices = [("", _("全部状态")), *OrderStatus.choices]
+        self.fields["tier"].choices = [("", _("全部等级")), *CustomerTier.choices]
+        self.fields["channel"].choices = [("", _("全部渠道")), *choices["channel"]]
+        self.fields["warehouse"].choices = [("", _("全部仓库")), *choices["warehouse"]]
+        self.fields["owner"].choices = [("", _("全部销售")), *choices["owner"]]
+        self.fields["entity"].choices = [("", _("全部主体")), *choices["entity"]]
+
+    def clean(self) -> dict[str, object]:
+        data = super().clean() or {}
+        start, end = data.get("date_from"), data.get("date_to")
+        if start and end and start > end:
+            self.add_error("date_to", _("结束日期不能早于开始日期"))
+        return data
+
+    def to_filters(self) -> BoardFilters:
+        """Selector filters from the valid fields (an invalid one is shown with its error, not applied)."""
+        if not self.is_bound:
+            return BoardFilters(mine=self.mine_default)
+        self.is_valid()
+        d = self.cleaned_data
+        start, end = d.get("date_from"), d.get("date_to")
+        return BoardFilters(
+            status=d.get("status") or "",
+            ordered_from=_start_of_day(start) if start else None,
+            ordered_to=_start_of_day(end + timedelta(days=1))
+            if end and "date_to" not in self.errors
+            else None,
+            tier=d.get("tier") or "",
+            channel=d.get("channel") or "",
+            warehouse=d.get("warehouse"),
+            owner=d.get("owner"),
+            entity=d.get("entity"),
+            mine=bool(d.get("mine")),
+            show_cancelled=bool(d.get("show_cancelled")),
+        )
+
+    def query_string(self) -> str:
+        """Just the filters as a query string (for "more" links and the landing page's links)."""
+        if not self.is_bound:
+            return "f=1&mine=on" if self.mine_default else "f=1"
+        pairs = [("f", "1")] + [(k, v) for k in self.fields for v in self.data.getlist(k) if v]
+        return urlencode(pairs)

@@ -33,14 +33,14 @@ def test_anonymous_visitor_is_sent_to_the_login_page() -> None:
     assert response["Location"].startswith("/accounts/login/?next=/orders/")
 
 
-def test_correct_password_logs_in_and_lands_on_the_order_list(staff: dict[str, User]) -> None:
+def test_correct_password_logs_in_and_lands_on_the_workspace(staff: dict[str, User]) -> None:
     client = Client()
 
     response = _log_in(client, "customer_service1", "Correct-Horse-42")
 
     assert response.status_code == 302
-    assert response["Location"] == "/orders/"
-    page = client.get("/orders/")
+    assert response["Location"] == "/"
+    page = client.get("/")
     assert page.status_code == 200
     assert "customer_service1" in page_text(page)
     assert "退出登录" in page_text(page)

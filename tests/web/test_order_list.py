@@ -27,13 +27,6 @@ def order_numbers(response: Any) -> list[str]:
     return re.findall(r'class="order-no"[^>]*>([^<]+)<', response.content.decode())
 
 
-def test_root_redirects_to_the_order_list(cs_client: Client) -> None:
-    response = cs_client.get("/")
-
-    assert response.status_code == 302
-    assert response["Location"] == "/orders/"
-
-
 def test_list_shows_the_columns_a_clerk_needs(cs_client: Client, make_order: Callable[..., Order]) -> None:
     order = make_order(
         ordered_at=DOUBLE_ELEVEN,

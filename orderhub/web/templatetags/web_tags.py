@@ -67,3 +67,24 @@ def minutes(value: timedelta | None) -> int:
     if not value:
         return 0
     return int(value.total_seconds() // 60)
+
+
+@register.filter
+def age(minutes: int | None) -> str:
+    """Minutes as 「3天4小时」 / 「2小时5分」 / 「12分」 (time in state, targets)."""
+    from orderhub.web.board import age_text
+
+    return age_text(int(minutes or 0))
+
+
+@register.filter
+def get_item(mapping: dict[Any, Any], key: Any) -> Any:
+    return mapping.get(key, "")
+
+
+@register.filter
+def hold_label(code: str) -> str:
+    """The label of a hold reason code (地址不完整 …)."""
+    from orderhub.orders.models import HoldReason
+
+    return str(HoldReason(code).label) if code in HoldReason.values else code

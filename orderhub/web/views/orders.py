@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.http import Http404, HttpRequest, HttpResponse
@@ -12,10 +14,12 @@ from django.views.decorators.http import require_GET, require_POST
 from orderhub.core.errors import AppError, NotFound
 from orderhub.ingest.models import Channel
 from orderhub.orders import selectors
-from orderhub.orders.permissions import allowed_transitions
+from orderhub.orders.models import Order
+from orderhub.orders.permissions import allowed_transitions, scope_orders
 from orderhub.orders.services import order_transition as order_transition_service
 from orderhub.orders.states import OrderStatus
 from orderhub.web.forms import OrderFilterForm, TransitionForm
+from orderhub.web.services import staff_inquiry_record
 
 PAGE_SIZE = 50
 
@@ -47,22 +51,43 @@ def order_list(request: HttpRequest) -> HttpResponse:
     return render(request, "web/order_list.html", context)
 
 
-@login_required
-@require_GET
-def order_detail(request: HttpRequest, order_id: int) -> HttpResponse:
-    """One order card: fields, lines, holds, timeline and the moves the user may make now."""
-    try:
-        order, events = selectors.order_timeline(actor=request.user, order_id=order_id)
-    except NotFound:
-        raise Http404 from None
-    context = {
+def detail_context(request: HttpRequest, order_id: int) -> dict[str, Any]:
+    """One order card with its timeline, parts, holds (open and resolved) and the moves allowed now."""
+    order, events = selectors.order_timeline(actor=request.user, order_id=order_id)
+    holds = list(order.holds.all())
+    return {
         "nav": "orders",
         "order": order,
         "events": events,
         "lines": list(order.lines.all()),
-        "open_holds": [h for h in order.holds.all() if h.resolved_at is None],
+        "open_holds": [h for h in holds if h.resolved_at is None],
+        "resolved_holds": [h for h in holds if h.resolved_at is not None],
+        "parts": list(
+            scope_orders(Order.objects.filter(parent_id=order.pk), request.user).order_by("part_no", "pk")
+        ),
         "transitions": allowed_transitions(request.user, order),
     }
+
+
+@login_required
+@require_GET
+def order_detail(request: HttpRequest, order_id: int) -> HttpResponse:
+    """One order card: fields, lines, holds, parts, timeline and the moves the user may make now."""
+    try:
+        context = detail_context(request, order_id)
+    except NotFound:
+        raise Http404 from None
+    query = request.GET.get("q", "")
+    if query:
+        context["search_query"] = query
+        # Opened from a search result list on behalf of a customer: count the inquiry.
+        if request.GET.get("for_customer") == "1":
+            staff_inquiry_record(
+                actor=request.user,
+                order=context["order"],
+                query=query,
+                matched_by=request.GET.get("by", "")[:20],
+            )
     return render(request, "web/order_detail.html", context)
 
 

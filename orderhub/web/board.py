@@ -1,0 +1,355 @@
+"""Reads of the collaboration board (跨部门协作看板): per state a count and the most urgent cards.
+
+Cheap at 100,000 active orders by construction: one GROUP BY for the counts, one count of held
+orders, and per visible column one LIMITed query in urgency order (priority first, then longest
+in the state), so the work does not grow with the number of orders shown in a column's count.
+"""
+
+from __future__ import annotations
+
+import base64
+import binascii
+import hashlib
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta
+
+from django.conf import settings
+from django.db.models import Count, Prefetch, Q, QuerySet
+from django.db.models.query import prefetch_related_objects
+from django.utils import timezone
+from django.utils.dateparse import parse_datetime
+from django.utils.translation import gettext as _
+
+from orderhub.accounts.models import User
+from orderhub.accounts.roles import Role
+from orderhub.core.errors import ValidationFailed
+from orderhub.notify.routing import OWNER_INFORMED, RESPONSIBLE_ROLES
+from orderhub.orders.models import Order, OrderHold, OrderLine
+from orderhub.orders.permissions import allowed_transitions, scope_orders
+from orderhub.orders.states import OrderStatus, Transition
+from orderhub.web.models import StateTarget, UserWarehouse
+from orderhub.web.roles import Preset
+
+S = OrderStatus
+CARDS_PER_COLUMN = 20
+MAX_PAGE = 100
+
+# Minutes an order should stay in each state; settings ORDERHUB_STATE_TARGETS and the
+# StateTarget table (admin) override them. Terminal states have no target.
+DEFAULT_TARGETS: dict[str, int] = {
+    S.PENDING_REVIEW: 120,
+    S.SPLIT: 60,
+    S.ALLOCATING: 240,
+    S.LABEL_PRINTED: 240,
+    S.SHIPPED: 72 * 60,
+    S.EXCEPTION: 24 * 60,
+}
+DEFAULT_AMBER_PERCENT = 75
+
+
+@dataclass
+class BoardFilters:
+    status: str = ""
+    ordered_from: datetime | None = None
+    ordered_to: datetime | None = None
+    tier: str = ""
+    channel: str = ""  # channel code
+    warehouse: int | None = None
+    owner: int | None = None
+    entity: int | None = None
+    mine: bool = False
+    show_cancelled: bool = False
+
+
+@dataclass(frozen=True)
+class Target:
+    minutes: int
+    amber_percent: int
+
+
+def state_targets() -> dict[str, Target]:
+    """The time target of each state: defaults, then settings, then the StateTarget table."""
+    minutes = {**DEFAULT_TARGETS, **getattr(settings, "ORDERHUB_STATE_TARGETS", {})}
+    out = {s: Target(int(m), DEFAULT_AMBER_PERCENT) for s, m in minutes.items() if m}
+    for row in StateTarget.objects.all():
+        out[row.status] = Target(row.target_minutes, row.amber_percent)
+    return out
+
+
+@dataclass
+class Card:
+    order: Order
+    age_minutes: int
+    target: Target | None
+    level: str  # ok / warn / late / none
+    responsible: list[str]
+    moves: list[Transition]
+    promised_overdue: bool
+
+    @property
+    def allowed_targets(self) -> str:
+        return " ".join(t.target for t in self.moves)
+
+
+@dataclass
+class Column:
+    status: str
+    label: str
+    count: int
+    cards: list[Card] = field(default_factory=list)
+    next_cursor: str | None = None
+    held: list[Card] = field(default_factory=list)
+    held_count: int = 0
+    held_next_cursor: str | None = None
+    sig: str = ""
+
+    @property
+    def other_count(self) -> int:
+        return self.count - self.held_count
+
+
+@dataclass
+class Board:
+    columns: list[Column]
+    total: int
+    no_warehouse: bool  # "only mine" asked for a warehouse queue but the user has no warehouse
+
+
+# --- the filtered set ---------------------------------------------------------------------------
+
+
+def user_warehouse_ids(user: User) -> list[int]:
+    return list(UserWarehouse.objects.filter(user=user).values_list("warehouse_id", flat=True))
+
+
+def mine_condition(actor: User) -> tuple[Q, bool]:
+    """What "only my orders" means for this person's roles, and whether a warehouse link is missing.
+
+    Sales: the orders they own. Warehouse: its own warehouse(s). Anyone else: the orders they
+    moved last. A person with several roles gets the union.
+    """
+    roles = actor.role_names
+    cond = Q(pk__in=[])
+    missing_warehouse = False
+    if Role.SALES in roles:
+        cond |= Q(owner=actor)
+    if Role.WAREHOUSE in roles:
+        ids = user_warehouse_ids(actor)
+        if ids:
+            cond |= Q(warehouse_id__in=ids)
+        else:
+            missing_warehouse = True
+    if roles - {Role.SALES, Role.WAREHOUSE} or not roles:
+        cond |= Q(last_operator=actor)
+    return cond, missing_warehouse and Role.SALES not in roles
+
+
+def board_queryset(*, actor: User, filters: BoardFilters) -> tuple[QuerySet[Order], bool]:
+    """Orders the actor may see that match the filters (no ordering), and the no-warehouse flag."""
+    qs = scope_orders(Order.objects.all(), actor)
+    f = filters
+    if f.ordered_from:
+        qs = qs.filter(ordered_at__gte=f.ordered_from)
+    if f.ordered_to:
+        qs = qs.filter(ordered_at__lt=f.ordered_to)
+    if f.tier:
+        qs = qs.filter(customer_tier=f.tier)
+    if f.channel:
+        qs = qs.filter(channel__code=f.channel)
+    if f.warehouse:
+        qs = qs.filter(warehouse_id=f.warehouse)
+    if f.owner:
+        qs = qs.filter(owner_id=f.owner)
+    if f.entity:
+        qs = qs.filter(
+            Q(selling_entity_id=f.entity) | Q(shipping_entity_id=f.entity) | Q(invoicing_entity_id=f.entity)
+        )
+    no_warehouse = False
+    if f.mine:
+        cond, no_warehouse = mine_condition(actor)
+        qs = qs.filter(cond)
+    return qs, no_warehouse
+
+
+def visible_statuses(preset: Preset, filters: BoardFilters) -> list[str]:
+    if filters.status:
+        return [filters.status]
+    return [s for s in preset.columns if s != S.CANCELLED or filters.show_cancelled]
+
+
+# --- urgency order and its keyset cursor -----------------------------------------------------------
+
+URGENCY = ("-priority", "status_changed_at", "pk")
+CARD_RELATED = ("channel", "customer", "owner", "warehouse")
+
+
+def encode_cursor(order: Order) -> str:
+    raw = f"{order.priority}|{order.status_changed_at.isoformat()}|{order.pk}"
+    return base64.urlsafe_b64encode(raw.encode()).decode().rstrip("=")
+
+
+def decode_cursor(cursor: str) -> tuple[int, datetime, int]:
+    try:
+        padded = cursor + "=" * (-len(cursor) % 4)
+        p, at_text, pk_text = base64.urlsafe_b64decode(padded.encode()).decode().split("|")
+        at = parse_datetime(at_text)
+        priority, pk = int(p), int(pk_text)
+        if at is None or timezone.is_naive(at) or not 0 <= priority < 2**15 or not 0 < pk < 2**63:
+            raise ValueError(cursor)
+        return priority, at, pk
+    except (ValueError, OverflowError, UnicodeDecodeError, binascii.Error):
+        raise ValidationFailed(_("分页游标无效"), field="cursor") from None
+
+
+def _after(cursor: str) -> Q:
+    p, at, pk = decode_cursor(cursor)
+    return (
+        Q(priority__lt=p)
+        | Q(priority=p, status_changed_at__gt=at)
+        | Q(priority=p, status_changed_at=at, pk__gt=pk)
+    )
+
+
+def _open_holds_of() -> QuerySet[OrderHold]:
+    return OrderHold.objects.filter(resolved_at__isnull=True)
+
+
+def _page(qs: QuerySet[Order], limit: int, cursor: str | None) -> tuple[list[Order], str | None]:
+    if cursor:
+        qs = qs.filter(_after(cursor))
+    rows = list(qs.select_related(*CARD_RELATED).order_by(*URGENCY)[: limit + 1])
+    nxt = encode_cursor(rows[limit - 1]) if len(rows) > limit else None
+    return rows[:limit], nxt
+
+
+# --- cards -----------------------------------------------------------------------------------------
+
+
+def _responsible(order: Order, labels: dict[str, str]) -> list[str]:
+    out = []
+    for role in RESPONSIBLE_ROLES.get(order.status, ()):
+        text = labels[role]
+        if role == Role.WAREHOUSE and order.warehouse_id:
+            text = f"{text} · {order.warehouse.name}"
+        out.append(text)
+    if order.status in OWNER_INFORMED and order.owner_id:
+        out.append(str(order.owner))
+    return out
+
+
+def cards_build(actor: User, orders: list[Order], targets: dict[str, Target], now: datetime) -> list[Card]:
+    """Cards with time in state against its target, who is responsible and the moves allowed."""
+    prefetch_related_objects(
+        orders,
+        Prefetch("lines", queryset=OrderLine.objects.order_by("line_no")),
+        Prefetch("holds", queryset=_open_holds_of()),
+    )
+    labels = {r.value: str(r.label) for r in Role}
+    cards = []
+    for o in orders:
+        age = max(0, int((now - o.status_changed_at).total_seconds() // 60))
+        target = targets.get(o.status)
+        level = "none"
+        if target:
+            ratio = age * 100 / target.minutes
+            level = "late" if ratio >= 100 else "warn" if ratio >= target.amber_percent else "ok"
+        overdue = bool(o.promised_at and o.promised_at < now and o.status not in (S.COMPLETED, S.CANCELLED))
+        cards.append(
+            Card(o, age, target, level, _responsible(o, labels), allowed_transitions(actor, o), overdue)
+        )
+    return cards
+
+
+def _sig(col: Column) -> str:
+    cards = ",".join(f"{c.order.pk}:{c.order.version}" for c in [*col.held, *col.cards])
+    raw = f"{col.count}|{col.held_count}|{cards}"
+    return hashlib.sha1(raw.encode(), usedforsecurity=False).hexdigest()[:16]
+
+
+# --- the board -------------------------------------------------------------------------------------
+
+
+def board_get(
+    *,
+    actor: User,
+    preset: Preset,
+    filters: BoardFilters,
+    limit: int = CARDS_PER_COLUMN,
+    now: datetime | None = None,
+) -> Board:
+    """Counts per state and the `limit` most urgent cards of each visible column."""
+    now = now or timezone.now()
+    qs, no_warehouse = board_queryset(actor=actor, filters=filters)
+    statuses = visible_statuses(preset, filters)
+    counts = dict(qs.order_by().values_list("status").annotate(n=Count("pk")).values_list("status", "n"))
+    held_ids = _open_holds_of().values("order_id")
+    columns: list[Column] = []
+    rows_of: dict[str, tuple[list[Order], list[Order]]] = {}  # status -> (held, others)
+    for status in statuses:
+        col = Column(status=status, label=str(OrderStatus(status).label), count=counts.get(status, 0))
+        held: list[Order] = []
+        others: list[Order] = []
+        if col.count:
+            in_col = qs.filter(status=status)
+            if status == S.PENDING_REVIEW:
+                col.held_count = in_col.filter(pk__in=held_ids).count()
+                if col.held_count:
+                    held, col.held_next_cursor = _page(in_col.filter(pk__in=held_ids), limit, None)
+                if col.other_count:
+                    others, col.next_cursor = _page(in_col.exclude(pk__in=held_ids), limit, None)
+            else:
+                others, col.next_cursor = _page(in_col, limit, None)
+        rows_of[status] = (held, others)
+        columns.append(col)
+    orders = [o for held, others in rows_of.values() for o in (*held, *others)]
+    by_pk = {c.order.pk: c for c in cards_build(actor, orders, state_targets() if orders else {}, now)}
+    for col in columns:
+        held, others = rows_of[col.status]
+        col.held = [by_pk[o.pk] for o in held]
+        col.cards = [by_pk[o.pk] for o in others]
+        col.sig = _sig(col)
+    return Board(columns=columns, total=sum(counts.get(s, 0) for s in statuses), no_warehouse=no_warehouse)
+
+
+def column_page(
+    *,
+    actor: User,
+    filters: BoardFilters,
+    status: str,
+    cursor: str,
+    held: bool = False,
+    limit: int = CARDS_PER_COLUMN,
+    now: datetime | None = None,
+) -> tuple[list[Card], str | None]:
+    """The next cards of one column ("more"), after `cursor` in urgency order."""
+    if status not in OrderStatus.values:
+        raise ValidationFailed(_("未知状态：%(to)s") % {"to": status}, field="status")
+    limit = max(1, min(limit, MAX_PAGE))
+    qs, _missing = board_queryset(actor=actor, filters=filters)
+    qs = qs.filter(status=status)
+    if status == S.PENDING_REVIEW:
+        held_ids = _open_holds_of().values("order_id")
+        qs = qs.filter(pk__in=held_ids) if held else qs.exclude(pk__in=held_ids)
+    rows, nxt = _page(qs, limit, cursor)
+    now = now or timezone.now()
+    return cards_build(actor, rows, state_targets() if rows else {}, now), nxt
+
+
+def changed_columns(board: Board, client_sigs: dict[str, str]) -> list[Column]:
+    """The columns whose content differs from what the client shows (by signature)."""
+    return [c for c in board.columns if client_sigs.get(c.status) != c.sig]
+
+
+def age_text(minutes: int) -> str:
+    """「3天4小时」/「2小时5分」/「12分」 for the time an order has spent in its state."""
+    d = timedelta(minutes=minutes)
+    days, hours, mins = d.days, d.seconds // 3600, (d.seconds // 60) % 60
+    if days:
+        return _("%(d)s天%(h)s小时") % {"d": days, "h": hours}
+    if hours:
+        return _("%(h)s小时%(m)s分") % {"h": hours, "m": mins}
+    return _("%(m)s分") % {"m": mins}
+
+
+def responsible_text(card: Card) -> str:
+    return "、".join(card.responsible) or "—"
