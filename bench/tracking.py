@@ -21,6 +21,7 @@ Figures and how to read them: bench/README.md. Runs on purpose, never in CI.
 from __future__ import annotations
 
 import argparse
+import cProfile
 import json
 import os
 import random
@@ -251,11 +252,17 @@ def time_scan(now: Any, runs: int = 5) -> dict[str, Any]:
     }
 
 
-def raise_stalls(now: Any) -> dict[str, Any]:
+def raise_stalls(now: Any, profile: str | None = None) -> dict[str, Any]:
     from orderhub.tracking.monitor import stall_scan
 
+    profiler = cProfile.Profile() if profile else None
     t0 = time.perf_counter()
+    if profiler:
+        profiler.enable()
     result = stall_scan(now=now)
+    if profiler:
+        profiler.disable()
+        profiler.dump_stats(profile)
     seconds = time.perf_counter() - t0
     return {
         "due": result.due,
@@ -289,7 +296,8 @@ def run_one(db: str, url: str, args: argparse.Namespace) -> dict[str, Any]:
     log(f"{db}: scan {out['scan']}")
     out["scan_none_due"] = time_scan(now - timedelta(hours=12))
     log(f"{db}: scan with nothing due {out['scan_none_due']}")
-    out["raise"] = raise_stalls(now)
+    profile = f"{args.profile}/raise-{db}.prof" if args.profile else None
+    out["raise"] = raise_stalls(now, profile)
     log(f"{db}: raising stalls {out['raise']}")
     out["scan_after"] = time_scan(now)
     return out
@@ -316,6 +324,7 @@ def run_database(db: str, args: argparse.Namespace, argv: list[str]) -> dict[str
                 url,
                 "--child-out",
                 str(out_file),
+                *(["--profile", args.profile] if args.profile else []),
             ],
             check=True,
             cwd=tmpdir,
@@ -366,6 +375,7 @@ def parse_args(argv: list[str]) -> argparse.Namespace:
     p.add_argument("--parts", type=int, default=1_000_000, help="shipped order parts, one parcel each")
     p.add_argument("--due", type=int, default=5_000, help="of which silent longer than the threshold")
     p.add_argument("--json", metavar="FILE", help="also write the results as JSON")
+    p.add_argument("--profile", metavar="DIR", help="write cProfile stats of raising the stalls here")
     p.add_argument("--child-db", help=argparse.SUPPRESS)
     p.add_argument("--child-url", help=argparse.SUPPRESS)
     p.add_argument("--child-out", help=argparse.SUPPRESS)
@@ -375,6 +385,9 @@ def parse_args(argv: list[str]) -> argparse.Namespace:
 def main() -> None:
     argv = sys.argv[1:]
     args = parse_args(argv)
+    if args.profile:
+        args.profile = str(Path(args.profile).resolve())
+        Path(args.profile).mkdir(parents=True, exist_ok=True)
     if args.child_db:
         Path(args.child_out).write_text(json.dumps(run_one(args.child_db, args.child_url, args)))
         return

@@ -91,7 +91,9 @@ def stall_mark(
         shipment.save(update_fields=["alert", "alert_reason", "alerted_at", "stall_due_at"])
         moved = order_follow(order, shipments, now)
         # Committed with the stall: the people responsible and the receiver hear of it once.
-        stall_notices_owe(shipment=shipment, order=order, now=now, hours=hours)
+        stall_notices_owe(
+            shipment=shipment, order=order, now=now, hours=hours, order_moved=moved == OrderStatus.EXCEPTION
+        )
     return True, moved
 
 

@@ -1,7 +1,13 @@
 """Who hears about a stalled parcel (物流停滞), owed inside the stall's own transaction through the
-notify app's outbox: the people responsible (the "stalled" event, routed by notify's table of
-who is responsible: by default the logistics clerks and the order's salesperson) and, by SMS
-on the configured template, the receiver."""
+notify app's outbox.
+
+- The people responsible: when the stall moves the card to 物流异常, that transition's own
+  notice is the push (routed by notify to the logistics clerks and the order's salesperson; its
+  reason names the stall and the last event), so nothing is added and nobody is told twice.
+  When the card already was in 物流异常 (another parcel, or a person flagged it), no transition
+  happens, so the "stalled" event is raised instead.
+- The receiver: an SMS on the configured template, unless the number cannot receive one.
+"""
 
 from __future__ import annotations
 
@@ -34,12 +40,32 @@ def stall_sms_text(params: dict[str, str]) -> str:
     )
 
 
-def stall_notices_owe(*, shipment: Shipment, order: Order, now: datetime, hours: float) -> None:
+def stall_notices_owe(
+    *, shipment: Shipment, order: Order, now: datetime, hours: float, order_moved: bool
+) -> None:
     """Owe the stall's notices; call inside the transaction that marks the parcel stalled.
 
     Keys name this one stall, so a retried scan owes nothing twice.
     """
     key = f"stall:{shipment.pk}:{now.isoformat()}"
+    if not order_moved:
+        _stalled_event(shipment=shipment, order=order, key=key, hours=hours)
+    # Platform-masked, virtual or missing numbers cannot receive an SMS from us.
+    if order.phone_kind == PhoneKind.NORMAL and order.receiver_phone:
+        params = stall_sms_params(shipment, order)
+        message_send(
+            channel=NotifyChannel.SMS,
+            key=f"{key}:sms",
+            title=f"订单 {order.order_no} 物流停滞提醒",
+            body=stall_sms_text(params),
+            address=order.receiver_phone,
+            order=order,
+            sms_template=str(tracking_conf()["SMS_STALL_TEMPLATE"]),
+            sms_params=params,
+        )
+
+
+def _stalled_event(*, shipment: Shipment, order: Order, key: str, hours: float) -> None:
     notify_event(
         event="stalled",
         order=order,
@@ -54,16 +80,3 @@ def stall_notices_owe(*, shipment: Shipment, order: Order, now: datetime, hours:
             "last_event_at": timezone.localtime(shipment.last_event_at) if shipment.last_event_at else None,
         },
     )
-    # Platform-masked, virtual or missing numbers cannot receive an SMS from us.
-    if order.phone_kind == PhoneKind.NORMAL and order.receiver_phone:
-        params = stall_sms_params(shipment, order)
-        message_send(
-            channel=NotifyChannel.SMS,
-            key=f"{key}:sms",
-            title=f"订单 {order.order_no} 物流停滞提醒",
-            body=stall_sms_text(params),
-            address=order.receiver_phone,
-            order=order,
-            sms_template=str(tracking_conf()["SMS_STALL_TEMPLATE"]),
-            sms_params=params,
-        )

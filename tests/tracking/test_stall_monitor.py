@@ -158,19 +158,30 @@ def test_the_receiver_gets_an_sms_and_logistics_and_the_salesperson_a_push(ship,
         "tracking_no": shipment_of(order).tracking_no,
     }
     assert "物流信息暂未更新" in sms.body
-    stalled = Delivery.objects.filter(order=order, event="stalled", channel=NotifyChannel.INBOX)
-    told = set(stalled.values_list("user__username", flat=True))
-    assert {staff[Role.LOGISTICS].username, staff[Role.SALES].username} <= told
-    # The worker delivers the in-app push; the title names the stall, the body its reason.
+    # The push is the 物流异常 transition's notice, whose reason names the stall: one message
+    # each for the logistics clerk and the order's salesperson, not two.
     jobs_run_pending()
-    message = InboxMessage.objects.filter(
-        order=order, user=staff[Role.LOGISTICS], title__contains="物流停滞"
-    ).get()
-    assert "已 25 小时无物流更新" in message.body
-    # The salesperson also sees the card move to 物流异常.
-    assert InboxMessage.objects.filter(
-        order=order, user=staff[Role.SALES], title__contains="物流异常"
-    ).exists()
+    for person in (staff[Role.LOGISTICS], staff[Role.SALES]):
+        (message,) = InboxMessage.objects.filter(order=order, user=person, title__contains="物流异常")
+        assert "物流停滞：中通快递" in message.body and "已 25 小时无物流更新" in message.body
+        assert not InboxMessage.objects.filter(order=order, user=person, title__contains="物流停滞").exists()
+
+
+def test_a_stall_on_a_card_already_in_exception_raises_the_stalled_event(ship, staff) -> None:
+    from orderhub.tracking.services import tracking_start
+
+    order = ship(tracking_no="ZT-B-0001")
+    tracking_start(order=order, carrier="zto", tracking_no="ZT-B-0002", now=T0)
+    first = Shipment.objects.get(tracking_no="ZT-B-0001")
+    record(shipment_id=first.pk, events=[_event(T0 + 5 * H, "收件人拒签", TS.REJECTED)], now=T0 + 5 * H)
+    assert Order.objects.get(pk=order.pk).status == S.EXCEPTION
+    # The second parcel stalls: no transition, so the "stalled" event tells the people.
+    result = stall_scan(now=T0 + 24 * H)
+    assert result.orders_moved == [] and len(result.stalled) == 1
+    jobs_run_pending()
+    message = InboxMessage.objects.get(order=order, user=staff[Role.LOGISTICS], title__contains="物流停滞")
+    assert "ZT-B-0002" in message.body
+    assert Delivery.objects.filter(order=order, channel=NotifyChannel.SMS).count() == 1
 
 
 def test_no_sms_to_a_platform_masked_phone(ship, make_order) -> None:
@@ -179,7 +190,6 @@ def test_no_sms_to_a_platform_masked_phone(ship, make_order) -> None:
     ship(order=Order.objects.get(pk=order.pk))
     stall_scan(now=T0 + 25 * H)
     assert not Delivery.objects.filter(order=order, channel=NotifyChannel.SMS).exists()
-    assert Delivery.objects.filter(order=order, event="stalled").exists()
     assert Order.objects.get(pk=order.pk).status == S.EXCEPTION
 
 
