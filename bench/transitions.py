@@ -625,6 +625,9 @@ def run_one(db: str, url: str, args: argparse.Namespace) -> dict[str, Any]:
     from orderhub.orders.models import OperationLog, Order
 
     out: dict[str, Any] = {"db": db}
+    from django.urls import get_resolver
+
+    _ = get_resolver().url_patterns  # import every view now: fail in seconds, not after the fill
     t0 = time.monotonic()
     call_command("migrate", verbosity=0, interactive=False)
     out["server"] = server_description()
