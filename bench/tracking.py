@@ -63,6 +63,21 @@ def pg_fresh_database(url: str) -> str:
     return url.rsplit("/", 1)[0] + "/" + BENCH_DB
 
 
+def pg_in_use_by_others(url: str, ours: str) -> bool:
+    """Another client (a test run, another benchmark) started using the cluster meanwhile."""
+    import psycopg
+
+    with psycopg.connect(url, autocommit=True) as conn:
+        (n,) = conn.execute(
+            "SELECT count(*) FROM pg_stat_activity WHERE datname IS NOT NULL AND datname <> %s"
+            " AND pid <> pg_backend_pid()",
+            [ours],
+        ).fetchone()
+    if n:
+        log(f"postgres: left running, {n} other connection(s) use it")
+    return bool(n)
+
+
 def django_setup(url: str) -> None:
     os.environ["DATABASE_URL"] = url
     os.environ.setdefault("DJANGO_SETTINGS_MODULE", "orderhub.settings")
@@ -300,11 +315,12 @@ def run_one(db: str, url: str, args: argparse.Namespace) -> dict[str, Any]:
     out["raise"] = raise_stalls(now, profile)
     log(f"{db}: raising stalls {out['raise']}")
     out["scan_after"] = time_scan(now)
+    out["load"] = " / ".join(f"{x:.1f}" for x in os.getloadavg())
     return out
 
 
 def run_database(db: str, args: argparse.Namespace, argv: list[str]) -> dict[str, Any]:
-    started_pg = False
+    started_pg, base = False, ""
     tmpdir = tempfile.mkdtemp(prefix=f"orderhub-bench-tracking-{db}-")
     if db == "sqlite":
         url = f"sqlite:///{tmpdir}/bench.sqlite3"
@@ -331,7 +347,7 @@ def run_database(db: str, args: argparse.Namespace, argv: list[str]) -> dict[str
         )
         return json.loads(out_file.read_text())
     finally:
-        if started_pg:
+        if started_pg and not pg_in_use_by_others(base, BENCH_DB):
             subprocess.run([REPO / "scripts" / "pg.sh", "stop"], check=False)
         if db == "sqlite":
             for suffix in ("", "-wal", "-shm"):
@@ -344,6 +360,8 @@ def print_table(results: list[dict[str, Any]]) -> None:
 
     print()
     print(f"Stall monitor over {results[0]['parts']:,} shipped parts, {os.cpu_count()} CPU cores")
+    for r in results:
+        print(f"  {r['db']}: load average during the run {r['load']}")
     for r in results:
         print(f"  {r['db']}: {r['server']}")
     print()

@@ -3,6 +3,7 @@ per-province thresholds, who hears about it, and how a stalled card comes back."
 
 from __future__ import annotations
 
+import io
 from datetime import timedelta
 from functools import partial
 
@@ -306,3 +307,14 @@ def test_the_periodic_job_runs_the_scan_through_the_worker(ship) -> None:
     tasks.stall_scan.enqueue()
     jobs_run_pending()
     assert Order.objects.get(pk=order.pk).status == S.EXCEPTION
+
+
+def test_after_changing_the_default_threshold_a_command_retimes_watched_parcels(ship, settings) -> None:
+    from django.core.management import call_command
+
+    order = ship()
+    settings.TRACKING = {**settings.TRACKING, "STALL_HOURS": 36.0}
+    out = io.StringIO()
+    call_command("tracking_deadlines", stdout=out)
+    assert out.getvalue().strip() == "1 watched parcel(s) re-timed"
+    assert shipment_of(order).stall_due_at == T0 + 36 * H
