@@ -84,3 +84,26 @@ def test_unknown_label_and_wrong_role(packer, labelled, staff) -> None:
     sales = Client()
     sales.force_login(staff[Role.SALES])
     assert sales.get("/packing/").status_code == 403
+
+
+def test_timeline_shows_waybill_print_and_refused_scans(packer, labelled, staff) -> None:
+    from orderhub.fulfilment.labels import labels_print
+    from orderhub.fulfilment.timeline import fulfilment_timeline
+
+    order, number = labelled
+    labels_print(order_ids=[order.pk], actor=staff[Role.WAREHOUSE])
+    session_url = packer.post("/packing/", {"waybill": number})["Location"]
+    packer.post(session_url, {"code": "6901234500028"})
+    titles = [e.title for e in fulfilment_timeline(order)]
+    assert f"取得电子面单：中通快递 {number}" in titles
+    assert f"打印面单 {number}" in titles
+    assert any(t.startswith("打包扫描被拒：错货！OF-1102") for t in titles)
+
+
+def test_fulfilment_timeline_is_one_query(labelled, django_assert_num_queries) -> None:
+    from orderhub.fulfilment.timeline import fulfilment_timeline
+
+    order, _number = labelled
+    with django_assert_num_queries(1):
+        events = fulfilment_timeline(order)
+    assert [e.kind for e in events] == ["waybill"]
