@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import cast
 
-from django.http import HttpRequest
+from django.http import HttpRequest, HttpResponse
 from ninja import Path, Router, Schema, Status
 from pydantic import Field
 
@@ -162,7 +162,180 @@ def build_router() -> Router:
             details=r.details,
         )
 
+    _more_routes(router)
     return router
+
+
+class ReviewOut(Schema):
+    order_id: int
+    status: str
+    approved: bool
+    verdicts: list[dict]
+
+
+class SplitIn(Schema):
+    parts: list[dict[int, int]] | None = Field(
+        default=None,
+        description="Manual split: one {line_no: quantity} per part; omit to apply the split rules",
+    )
+
+
+class SplitOut(Schema):
+    order_id: int
+    parts: list[str]
+    details: dict
+
+
+class WaybillsIn(Schema):
+    order_ids: list[int] = Field(min_length=1, max_length=5000)
+
+
+class WaybillOutcomeOut(Schema):
+    order_id: int
+    order_no: str
+    ok: bool
+    number: str
+    carrier: str
+    error: str
+
+
+class VoidIn(Schema):
+    reason: str = Field(min_length=1, max_length=255)
+
+
+class WaveIn(Schema):
+    warehouse: str
+    order_ids: list[int] | None = None
+
+
+class WaveOut(Schema):
+    id: int
+    code: str
+    orders: int
+
+
+def _pdf(data: bytes, name: str) -> HttpResponse:
+    response = HttpResponse(data, content_type="application/pdf")
+    response["Content-Disposition"] = f'inline; filename="{name}"'
+    return response
+
+
+def _more_routes(router: Router) -> None:
+    from dataclasses import asdict
+
+    from orderhub.fulfilment.labels import labels_print, picklist_pdf, wave_create
+    from orderhub.fulfilment.models import Wave
+    from orderhub.fulfilment.review import order_auto_review
+    from orderhub.fulfilment.split import order_split, order_split_manual
+    from orderhub.fulfilment.waybills import waybill_void, waybills_issue
+
+    @router.post(
+        "/fulfilment/orders/{id}/review",
+        response={200: ReviewOut, **error_responses(401, 403, 404, 422)},
+        summary="Run the automatic review rules now (自动审单)",
+        operation_id="order_auto_review",
+    )
+    def review(request: HttpRequest, id: int = Path(..., ge=1, le=MAX_ID)) -> ReviewOut:
+        _actor(request, FULFIL_ROLES)
+        r = order_auto_review(order_id=id)
+        return ReviewOut(
+            order_id=id, status=r.order.status, approved=r.approved, verdicts=[asdict(v) for v in r.verdicts]
+        )
+
+    @router.post(
+        "/fulfilment/orders/{id}/split",
+        response={200: SplitOut, **error_responses(401, 403, 404, 422)},
+        summary="Split by the rules, or by hand with `parts` (拆单)",
+        operation_id="order_split",
+    )
+    def split(request: HttpRequest, payload: SplitIn, id: int = Path(..., ge=1, le=MAX_ID)) -> SplitOut:
+        actor = _actor(request, FULFIL_ROLES)
+        if payload.parts:
+            r = order_split_manual(order_id=id, parts=payload.parts, actor=actor)
+        else:
+            r = order_split(order_id=id)
+        return SplitOut(order_id=id, parts=[p.order_no for p in r.parts], details=r.details)
+
+    @router.post(
+        "/fulfilment/waybills",
+        response={200: list[WaybillOutcomeOut], **error_responses(401, 403, 422)},
+        summary="Obtain e-waybills for orders in 分仓中 (→ 已打单)",
+        operation_id="waybills_issue",
+    )
+    def waybills(request: HttpRequest, payload: WaybillsIn) -> list[WaybillOutcomeOut]:
+        actor = _actor(request, FULFIL_ROLES)
+        return [
+            WaybillOutcomeOut(
+                order_id=o.order_id,
+                order_no=o.order_no,
+                ok=o.ok,
+                number=o.number,
+                carrier=o.carrier,
+                error=o.error,
+            )
+            for o in waybills_issue(order_ids=payload.order_ids, actor=actor)
+        ]
+
+    @router.post(
+        "/fulfilment/orders/{id}/void-waybill",
+        response={200: dict, **error_responses(401, 403, 404, 422)},
+        summary="Void the live waybill (作废面单; stock stays reserved)",
+        operation_id="waybill_void",
+    )
+    def void(request: HttpRequest, payload: VoidIn, id: int = Path(..., ge=1, le=MAX_ID)) -> dict:
+        wb = waybill_void(order_id=id, actor=_actor(request, FULFIL_ROLES), reason=payload.reason)
+        return {"number": wb.number, "status": wb.status}
+
+    @router.get(
+        "/fulfilment/orders/{id}/label.pdf",
+        summary="The order's label (logged; a second print is a reprint)",
+        operation_id="order_label_pdf",
+    )
+    def label(request: HttpRequest, id: int = Path(..., ge=1, le=MAX_ID), reason: str = "") -> HttpResponse:
+        job = labels_print(order_ids=[id], actor=_actor(request, FULFIL_ROLES), reason=reason)
+        return _pdf(job.pdf, f"label-{id}.pdf")
+
+    @router.post(
+        "/fulfilment/waves",
+        response={201: WaveOut, **error_responses(401, 403, 404, 422)},
+        summary="Create a pick wave for a warehouse",
+        operation_id="wave_create",
+    )
+    def wave_new(request: HttpRequest, payload: WaveIn) -> Status[WaveOut]:
+        actor = _actor(request, FULFIL_ROLES)
+        wh = Warehouse.objects.filter(code=payload.warehouse).first()
+        if wh is None:
+            raise NotFound(f"仓库「{payload.warehouse}」不存在", field="warehouse")
+        w = wave_create(warehouse_id=wh.pk, actor=actor, order_ids=payload.order_ids)
+        return Status(201, WaveOut(id=w.pk, code=w.code, orders=w.orders.count()))
+
+    def _wave(id: int) -> Wave:
+        w = Wave.objects.select_related("warehouse").filter(pk=id).first()
+        if w is None:
+            raise NotFound(f"波次 {id} 不存在", field="id")
+        return w
+
+    @router.get(
+        "/fulfilment/waves/{id}/labels.pdf",
+        summary="All labels of a wave as one PDF",
+        operation_id="wave_labels_pdf",
+    )
+    def wave_labels(
+        request: HttpRequest, id: int = Path(..., ge=1, le=MAX_ID), reason: str = ""
+    ) -> HttpResponse:
+        w = _wave(id)
+        job = labels_print(wave=w, actor=_actor(request, FULFIL_ROLES), reason=reason)
+        return _pdf(job.pdf, f"labels-{w.code}.pdf")
+
+    @router.get(
+        "/fulfilment/waves/{id}/picklist.pdf",
+        summary="Pick list of a wave, sorted by bin",
+        operation_id="wave_picklist_pdf",
+    )
+    def wave_picklist(request: HttpRequest, id: int = Path(..., ge=1, le=MAX_ID)) -> HttpResponse:
+        _actor(request, FULFIL_ROLES)
+        w = _wave(id)
+        return _pdf(picklist_pdf(w), f"picklist-{w.code}.pdf")
 
 
 router = build_router()

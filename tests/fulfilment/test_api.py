@@ -65,3 +65,43 @@ def test_allocate_via_api(api_client, staff, warehouses, skus, stock_in, approve
     )
     assert r.status_code == 200, r.content
     assert r.json()["warehouse"] == "GZ" and r.json()["status"] == "allocating"
+
+
+def test_review_split_waybill_wave_labels_via_api(
+    api_client, staff, warehouses, skus, make_order, carrier_table, stock_in
+) -> None:
+    from decimal import Decimal
+
+    from orderhub.orders.services import LineDraft
+
+    for sku in skus.values():
+        stock_in(warehouses["HZ"], sku, 100)
+    client = api_client(staff[Role.WAREHOUSE])
+    order = make_order(lines=[LineDraft("BP-2231", 1, Decimal(88)), LineDraft("OF-1102", 1, Decimal(35))])
+    r = client.post(f"/api/fulfilment/orders/{order.pk}/review")
+    assert r.status_code == 200 and r.json()["approved"], r.content
+    r = client.post(
+        f"/api/fulfilment/orders/{order.pk}/split",
+        {"parts": [{"1": 1}, {"2": 1}]},
+        content_type="application/json",
+    )
+    assert r.status_code == 200 and r.json()["parts"] == [f"{order.order_no}-1", f"{order.order_no}-2"]
+    part_ids = list(order.parts.order_by("part_no").values_list("pk", flat=True))
+    for pid in part_ids:
+        assert client.post(
+            f"/api/fulfilment/orders/{pid}/allocate", {}, content_type="application/json"
+        ).json()["allocated"]
+    r = client.post("/api/fulfilment/waybills", {"order_ids": part_ids}, content_type="application/json")
+    assert [o["ok"] for o in r.json()] == [True, True]
+    r = client.post("/api/fulfilment/waves", {"warehouse": "HZ"}, content_type="application/json")
+    assert r.status_code == 201 and r.json()["orders"] == 2
+    wave_id = r.json()["id"]
+    r = client.get(f"/api/fulfilment/waves/{wave_id}/labels.pdf")
+    assert r.status_code == 200 and r["Content-Type"] == "application/pdf" and r.content.startswith(b"%PDF")
+    assert client.get(f"/api/fulfilment/waves/{wave_id}/picklist.pdf").content.startswith(b"%PDF")
+    r = client.post(
+        f"/api/fulfilment/orders/{part_ids[0]}/void-waybill",
+        {"reason": "污损"},
+        content_type="application/json",
+    )
+    assert r.json()["status"] == "voided"
