@@ -13,5 +13,7 @@ urlpatterns = [
     path("packing/", include("orderhub.fulfilment.urls")),
     path("notify/", include("orderhub.notify.urls")),
     path("tracking/", include("orderhub.tracking.urls")),
+    path("ingest/", include("orderhub.ingest.urls")),
+    path("dashboard/", include("orderhub.insights.urls")),
     path("", include("orderhub.web.urls")),
 ]

@@ -117,6 +117,11 @@ class OperatorRow:
     ratio: float
     outlier: bool
 
+    @property
+    def key(self) -> str:
+        """The drill-down key of this operator's step."""
+        return f"{self.actor_id}|{self.transition}"
+
 
 @dataclass
 class ReasonRow:
@@ -355,8 +360,10 @@ def dashboard_get(*, period: Period, scope: Scope, now: datetime | None = None) 
     previous = period.previous()
     today = local_day(now)
     days = days_load(Period(previous.first, period.last), scope, now=now)
-    if not (previous.first <= today - timedelta(days=1) and today <= period.last):
-        days.update(days_load(Period(today - timedelta(days=1), today), scope, now=now))
+    # Today at a glance compares with yesterday, whatever range is chosen.
+    glance = [d for d in (today - timedelta(days=1), today) if d not in days]
+    if glance:
+        days.update(days_load(Period(glance[0], today), scope, now=now))
     cur = merged(a for d, a in days.items() if period.first <= d <= period.last)
     prev = merged(a for d, a in days.items() if previous.first <= d <= previous.last)
     self_service = _self_service(period, previous)

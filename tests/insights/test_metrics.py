@@ -6,7 +6,7 @@ import pytest
 
 from orderhub.insights.scope import Period, Scope
 from orderhub.insights.selectors import dashboard_get
-from tests.insights.conftest import NOW, H, Story
+from tests.insights.conftest import CS, NOW, WH1, H, History, Story, at, forward
 
 pytestmark = pytest.mark.django_db
 
@@ -107,3 +107,92 @@ def test_daily_percentiles(story: Story) -> None:
     assert by_day[11].ship == {50: 4 * H, 95: 4 * H, 99: 4 * H}  # C
     assert by_day[11].complete == {50: 26 * H, 95: 30 * H, 99: 30 * H}
     assert by_day[10].complete == {50: None, 95: None, 99: None}
+
+
+def test_self_service_share(story: Story, monkeypatch: pytest.MonkeyPatch) -> None:
+    from orderhub.insights import selectors
+    from orderhub.portal.models import LookupEvent
+
+    for hour in (9, 15, 20):
+        LookupEvent.objects.create(at=at(10, hour), kind="phone", orders_found=1)
+    LookupEvent.objects.create(at=at(9, 12), kind="order_no", orders_found=1)  # previous period
+    monkeypatch.setattr(selectors, "staff_inquiries_count", lambda s, e: 1)
+
+    board = dashboard_get(period=PERIOD, scope=Scope(), now=NOW)
+
+    assert board.summary["lookups"].current == 3
+    assert board.summary["self_service_share"].current == 0.75  # 3 / (3 + 1)
+    assert board.summary["self_service_share"].previous == 0.5
+
+
+def test_staff_inquiries_are_counted_when_the_board_records_them(story: Story) -> None:
+    from django.apps import apps
+
+    from orderhub.insights.selectors import staff_inquiries_count
+
+    try:
+        model = apps.get_model("web", "StaffInquiry")
+    except LookupError:
+        assert staff_inquiries_count(at(10, 0), at(12, 0)) == 0
+        return
+    from orderhub.accounts.models import User
+
+    user = User.objects.get(username="customer_service1")
+    fields = {f.name for f in model._meta.fields}
+    row = {"user": user, "order": story.orders["A"], "at": at(10, 9)}
+    row.update({k: "13812345678" for k in ("query",) if k in fields})
+    row.update({k: "phone" for k in ("matched_by",) if k in fields})
+    model.objects.create(**{k: v for k, v in row.items() if k in fields})
+    assert staff_inquiries_count(at(10, 0), at(12, 0)) == 1
+
+
+def test_previous_period_and_stored_days_agree_with_live_counting(story: Story) -> None:
+    from orderhub.insights.models import DayRollup
+    from orderhub.insights.rollup import insights_refresh, live
+
+    insights_refresh(now=NOW)
+    stored = DayRollup.objects.filter(scope="").values_list("day", flat=True)
+    assert set(stored) >= {PERIOD.first, PERIOD.last}
+    board = dashboard_get(period=PERIOD, scope=Scope(), now=NOW)
+    fresh = live(PERIOD.start, PERIOD.end, Scope())
+    assert board.summary["shipped"].current == sum(a.counts["shipped"] for a in fresh.values())
+    assert board.summary["orders_in"].previous == 1
+
+
+def test_filters_narrow_every_figure(story: Story, history: History) -> None:
+    from orderhub.catalog.models import CustomerTier
+    from orderhub.ingest.models import Channel
+
+    pdd = Channel.objects.get(code="pdd")
+    other = history.order(at(10, 12), channel_code="pdd", customer_tier=CustomerTier.B)
+    history.walk(other, forward(10, 12, [1, 1, 1, 9], [CS, CS, WH1, WH1]))  # shipped in 12 h
+
+    def summary(**scope: object) -> dict:  # type: ignore[type-arg]
+        return dashboard_get(period=PERIOD, scope=Scope(**scope), now=NOW).summary  # type: ignore[arg-type]
+
+    everything = summary()
+    only_pdd = summary(channel=pdd.pk)
+    pdd_and_b = summary(channel=pdd.pk, tier=CustomerTier.B)
+    pdd_and_a = summary(channel=pdd.pk, tier=CustomerTier.A)
+
+    assert everything["orders_in"].current == 7 and everything["ship_p99"].current == 12 * H
+    assert only_pdd["orders_in"].current == 1 and only_pdd["ship_p50"].current == 12 * H
+    assert pdd_and_b["shipped"].current == 1
+    assert pdd_and_a["shipped"].current == 0 and pdd_and_a["ship_p50"].current is None
+
+
+def test_the_periodic_job_stores_days_touched_since_its_last_run(story: Story, history: History) -> None:
+    from orderhub.core.jobs import _PERIODIC
+    from orderhub.insights.models import DayRollup
+    from orderhub.insights.rollup import insights_refresh
+
+    assert "insights_rollup" in _PERIODIC
+    insights_refresh(now=NOW)
+    first = DayRollup.objects.get(day=PERIOD.last, scope="").data["counts"]["orders_in"]
+    assert insights_refresh(now=NOW) == 0  # nothing new: nothing counted again
+
+    history.order(at(11, 23))  # an order dated yesterday arrives late (an import)
+    insights_refresh(now=NOW)
+
+    assert DayRollup.objects.get(day=PERIOD.last, scope="").data["counts"]["orders_in"] == first + 1
+    assert not DayRollup.objects.filter(day=NOW.date()).exists()  # today is always counted live
