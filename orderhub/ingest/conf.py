@@ -22,7 +22,9 @@ DEFAULTS: dict[str, Any] = {
     "BACKGROUND_BYTES": 2 * 1024 * 1024,
     # Two orders to the same receiver, address and goods within this window are suspected duplicates.
     "DUPLICATE_WINDOW_HOURS": 24,
-    "FILES_DIR": None,  # default: <cwd>/orderhub-ingest
+    "FILES_DIR": None,
+    # Page cache of the importing connection on SQLite (MB).
+    "SQLITE_CACHE_MB": 256,  # default: <cwd>/orderhub-ingest
 }
 
 

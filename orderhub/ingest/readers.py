@@ -177,9 +177,12 @@ def _xlsx_rows(path: Path, info: FileInfo, sheet: str | None) -> Iterator[Row]:
     import openpyxl
 
     _check_zip(path)
+    # A file object, not the path: openpyxl would refuse an .xlsx that a platform named ".xls".
+    fh = path.open("rb")
     try:
-        wb = openpyxl.load_workbook(path, read_only=True, data_only=True)
+        wb = openpyxl.load_workbook(fh, read_only=True, data_only=True)
     except Exception as exc:  # openpyxl raises many types for malformed parts
+        fh.close()
         raise FileRefused(
             _("XLSX 文件无法打开：%(err)s") % {"err": type(exc).__name__}, field="file"
         ) from None
@@ -204,6 +207,7 @@ def _xlsx_rows(path: Path, info: FileInfo, sheet: str | None) -> Iterator[Row]:
             ) from None
     finally:
         wb.close()
+        fh.close()
 
 
 # --- XLS --------------------------------------------------------------------------------------

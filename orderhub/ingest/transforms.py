@@ -132,3 +132,57 @@ def validate_transforms(transforms: Any) -> list[Transform]:
         if t["op"] == "regex":
             _regex([""], t)
     return transforms
+
+
+# --- the editor's one-line syntax: "split:/:0; date:%d/%m/%Y; const:ABC" ----------------------
+
+_ARGS = {
+    "date": ("formats",),
+    "join": ("sep",),
+    "split": ("sep", "index"),
+    "const": ("value",),
+    "default": ("value",),
+    "replace": ("from", "to"),
+    "regex": ("pattern", "group"),
+}
+
+
+def parse_transform_text(text: str) -> list[Transform]:
+    """「split:/:0; date:%Y%m%d」→ [{"op": "split", "sep": "/", "index": 0}, {"op": "date", …}]."""
+    out: list[Transform] = []
+    for part in (p.strip() for p in text.split(";")):
+        if not part:
+            continue
+        op, _sep, rest = part.partition(":")
+        op = op.strip()
+        if op not in TRANSFORMS:
+            raise TransformError(f"unknown transform {op!r}")
+        t: Transform = {"op": op}
+        names = _ARGS.get(op, ())
+        if names and rest:
+            values = rest.split(":", len(names) - 1) if op != "regex" else rest.rsplit(":", 1)
+            for name, value in zip(names, values, strict=False):
+                if name == "formats":
+                    t[name] = [value]
+                elif name in ("index", "group"):
+                    try:
+                        t[name] = int(value)
+                    except ValueError:
+                        raise TransformError(f"{op}: {name} must be a number") from None
+                else:
+                    t[name] = value
+        out.append(t)
+    return validate_transforms(out)
+
+
+def format_transforms(transforms: list[Transform]) -> str:
+    parts = []
+    for t in transforms:
+        op = str(t.get("op"))
+        args = []
+        for name in _ARGS.get(op, ()):
+            if name in t:
+                value = t[name]
+                args.append(str(value[0] if isinstance(value, list) and value else value))
+        parts.append(":".join([op, *args]))
+    return "; ".join(parts)
