@@ -14,7 +14,6 @@ urlpatterns = [
     path("notify/", include("orderhub.notify.urls")),
     path("tracking/", include("orderhub.tracking.urls")),
     path("ingest/", include("orderhub.ingest.urls")),
-    path("ingest/", include("orderhub.ingest.urls")),
     path("dashboard/", include("orderhub.insights.urls")),
     path("", include("orderhub.web.urls")),
 ]
