@@ -14,12 +14,15 @@ from datetime import datetime
 from typing import Any
 
 from django.db import transaction
+from django.db.models import Exists, OuterRef
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from orderhub.accounts.models import User
+from orderhub.accounts.roles import Role
 from orderhub.accounts.services import system_user
 from orderhub.core.errors import InvalidTransition, NotFound
+from orderhub.fulfilment.config import cached
 from orderhub.fulfilment.entities import entities_assign
 from orderhub.fulfilment.models import AllocationPolicy, ProvincePreference
 from orderhub.inventory.models import Stock, Warehouse
@@ -86,18 +89,30 @@ def strategy_choices() -> list[tuple[str, str]]:
     return [(k, label) for k, (label, _fn) in STRATEGIES.items()]
 
 
+def _policies() -> dict[int | None, tuple[str, list[str]]]:
+    out = {}
+    for p in AllocationPolicy.objects.filter(active=True).prefetch_related("steps"):
+        keys = [s.strategy for s in p.steps.all() if s.strategy in STRATEGIES]
+        out[p.selling_entity_id] = (p.name, keys or list(DEFAULT_STRATEGIES))
+    return out
+
+
 def policy_for(order: Order) -> tuple[str, list[str]]:
     """The policy of the order's selling entity, else the default one, else the built-in order."""
-    policies = {
-        p.selling_entity_id: p
-        for p in AllocationPolicy.objects.filter(active=True).prefetch_related("steps")
-        if p.selling_entity_id in (None, order.selling_entity_id)
-    }
-    policy = policies.get(order.selling_entity_id) or policies.get(None)
-    if policy is None:
-        return "built-in", list(DEFAULT_STRATEGIES)
-    keys = [s.strategy for s in policy.steps.all() if s.strategy in STRATEGIES]
-    return policy.name, keys or list(DEFAULT_STRATEGIES)
+    policies = cached("allocation_policies", _policies)
+    found = policies.get(order.selling_entity_id) or policies.get(None)
+    return found or ("built-in", list(DEFAULT_STRATEGIES))
+
+
+def _preferences() -> dict[str, dict[int, int]]:
+    out: dict[str, dict[int, int]] = {}
+    for province, wh, rank in ProvincePreference.objects.values_list("province", "warehouse_id", "rank"):
+        out.setdefault(province, {})[wh] = rank
+    return out
+
+
+def active_warehouses() -> list[Warehouse]:
+    return cached("warehouses", lambda: list(Warehouse.objects.filter(active=True)))
 
 
 def candidates_build(
@@ -161,11 +176,7 @@ def _context(order: Order) -> AllocationContext:
         codes[sku_id] = code
     if unknown:
         raise InvalidTransition(_("订单含未知商品：%(c)s") % {"c": "、".join(unknown)}, field="lines")
-    prefs = {}
-    if order.province:
-        prefs = dict(
-            ProvincePreference.objects.filter(province=order.province).values_list("warehouse_id", "rank")
-        )
+    prefs = cached("province_preferences", _preferences).get(order.province, {})
     return AllocationContext(order=order, needs=needs, sku_codes=codes, preferences=prefs)
 
 
@@ -182,12 +193,13 @@ def order_allocate(
     naming every shortfall. `warehouse_id` forces a warehouse (a manager's choice).
     """
     now = now or timezone.now()
-    automatic = actor is None
     actor = actor or system_user()
+    automatic = Role.SYSTEM in actor.role_names
     with transaction.atomic():
         order = (
             Order.objects.select_for_update(of=("self",))
             .select_related("channel")
+            .annotate(has_parts=Exists(Order.objects.filter(parent_id=OuterRef("pk"))))
             .filter(pk=order_id)
             .first()
         )
@@ -197,11 +209,11 @@ def order_allocate(
             raise InvalidTransition(
                 _("订单 %(no)s 不在「已拆单」状态，不能分仓") % {"no": order.order_no}, field="status"
             )
-        if Order.objects.filter(parent_id=order.pk).exists():
+        if order.has_parts:
             raise InvalidTransition(_("母单按子单分仓"), field="id")
         ctx = _context(order)
         policy, keys = policy_for(order)
-        warehouses = list(Warehouse.objects.filter(active=True))
+        warehouses = active_warehouses()
         if warehouse_id is not None:
             warehouses = [w for w in warehouses if w.pk == warehouse_id]
         # Lock every candidate stock row in primary-key order before reading availability.
@@ -238,8 +250,7 @@ def order_allocate(
         if not ranked:
             return _hold(order, ctx, cands, details, actor, automatic, now)
         details["warehouse"] = chosen.warehouse.code
-        Order.objects.filter(pk=order.pk).update(warehouse=chosen.warehouse)
-        details["entities"] = entities_assign(order, chosen.warehouse)
+        details["entities"] = entities_assign(order, chosen.warehouse, warehouse_id=chosen.warehouse.pk)
         moved = order_transition(
             order_id=order.pk,
             to=OrderStatus.ALLOCATING,

@@ -10,3 +10,6 @@ class FulfilmentConfig(AppConfig):
     def ready(self) -> None:
         # Registers timeline sources, transition effects and durable jobs of fulfilment.
         from orderhub.fulfilment import effects, tasks, timeline  # noqa: F401
+        from orderhub.fulfilment.config import connect_signals
+
+        connect_signals()

@@ -11,6 +11,7 @@ from typing import Any
 
 from orderhub.accounts.models import LegalEntity
 from orderhub.fulfilment.carriers import _items, _province_match
+from orderhub.fulfilment.config import cached
 from orderhub.fulfilment.models import EntityRule
 from orderhub.inventory.models import Warehouse
 from orderhub.orders.models import Order
@@ -30,7 +31,10 @@ def _matches(rule: EntityRule, order: Order, warehouse: Warehouse | None) -> boo
 
 def entities_decide(order: Order, warehouse: Warehouse | None) -> dict[str, dict[str, Any]]:
     """{role: {"entity_id", "entity", "source"}} for the roles that get a value."""
-    rules = list(EntityRule.objects.filter(active=True).select_related(*(f"{r}_entity" for r in ROLES)))
+    rules = cached(
+        "entity_rules",
+        lambda: list(EntityRule.objects.filter(active=True).select_related(*(f"{r}_entity" for r in ROLES))),
+    )
     out: dict[str, dict[str, Any]] = {}
     for role in ROLES:
         current = getattr(order, f"{role}_entity_id")
@@ -49,14 +53,21 @@ def entities_decide(order: Order, warehouse: Warehouse | None) -> dict[str, dict
     return out
 
 
-def entities_assign(order: Order, warehouse: Warehouse | None) -> dict[str, dict[str, Any]]:
-    """Write the decided entities onto the order (the caller holds its row lock); returns the why."""
+def entities_assign(
+    order: Order, warehouse: Warehouse | None, *, warehouse_id: int | None = None
+) -> dict[str, dict[str, Any]]:
+    """Write the decided entities (and `warehouse_id`, in the same UPDATE) onto the order.
+
+    The caller holds the order's row lock. Returns why each entity was chosen.
+    """
     decided = entities_decide(order, warehouse)
     changes = {
         f"{role}_entity_id": d["entity_id"]
         for role, d in decided.items()
         if getattr(order, f"{role}_entity_id") != d["entity_id"]
     }
+    if warehouse_id is not None:
+        changes["warehouse_id"] = warehouse_id
     if changes:
         Order.objects.filter(pk=order.pk).update(**changes)
         for k, v in changes.items():

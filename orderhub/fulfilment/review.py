@@ -21,6 +21,7 @@ from django.utils.translation import gettext as _
 
 from orderhub.accounts.services import system_user
 from orderhub.core.errors import InvalidTransition, NotFound
+from orderhub.fulfilment.config import cached
 from orderhub.fulfilment.models import BlacklistEntry, ReviewRule, ReviewRun
 from orderhub.inventory.models import Stock
 from orderhub.orders.models import HoldReason, Order, OrderHold, PhoneKind
@@ -208,7 +209,7 @@ def _credit(order: Order, p: dict[str, Any]) -> tuple[bool, str, dict[str, Any]]
 
 def rules_configured() -> list[tuple[str, RuleSpec, dict[str, Any]]]:
     """(name, spec, params) in order: the manager's table, or every built-in rule with defaults."""
-    rows = list(ReviewRule.objects.all())
+    rows = cached("review_rules", lambda: list(ReviewRule.objects.all()))
     if not rows:
         return [(s.label, s, dict(s.defaults)) for s in RULES.values()]
     return [

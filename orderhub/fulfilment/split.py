@@ -22,6 +22,7 @@ from orderhub.accounts.models import User
 from orderhub.accounts.services import system_user
 from orderhub.catalog.models import Sku
 from orderhub.core.errors import InvalidTransition, NotFound, ValidationFailed
+from orderhub.fulfilment.config import cached
 from orderhub.fulfilment.models import SplitRule
 from orderhub.inventory.models import Stock, Warehouse
 from orderhub.orders.audit import log_append
@@ -62,7 +63,7 @@ HANDLING_LABELS = {"fragile": "易碎", "oversize": "超大件", "liquid": "液�
 
 
 def rules_configured() -> list[tuple[str, dict[str, Any]]]:
-    rows = list(SplitRule.objects.all())
+    rows = cached("split_rules", lambda: list(SplitRule.objects.all()))
     if not rows:
         return [(k, dict(p)) for k, p in DEFAULT_RULES]
     return [(r.kind, r.params or {}) for r in rows if r.active]

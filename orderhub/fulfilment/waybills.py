@@ -23,6 +23,7 @@ from orderhub.core.errors import AppError, InvalidTransition
 from orderhub.fulfilment.adapters.cainiao import provider_for
 from orderhub.fulfilment.adapters.waybill import Address, WaybillError, WaybillRequest, WaybillResult
 from orderhub.fulfilment.carriers import CarrierChoice, carrier_choose
+from orderhub.fulfilment.config import cached
 from orderhub.fulfilment.models import Carrier, CarrierRule, Waybill
 from orderhub.ingest.models import ChannelKind
 from orderhub.orders.models import Order, OrderLine
@@ -122,7 +123,10 @@ def waybills_issue(
     now = now or timezone.now()
     automatic = actor is None
     actor = actor or system_user()
-    rules = list(CarrierRule.objects.filter(active=True, carrier__active=True).select_related("carrier"))
+    rules = cached(
+        "carrier_rules",
+        lambda: list(CarrierRule.objects.filter(active=True, carrier__active=True).select_related("carrier")),
+    )
     outcomes: list[WaybillOutcome] = []
     groups: dict[str, list[tuple[Order, CarrierChoice, WaybillRequest]]] = {}
     carriers: dict[str, Carrier] = {}

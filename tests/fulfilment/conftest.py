@@ -123,3 +123,11 @@ def allocated(approved: Callable[..., Order], warehouses, skus, stock_in) -> Cal
         return result.order
 
     return make
+
+
+@pytest.fixture(autouse=True)
+def _rule_cache_cleared() -> None:
+    """Rule tables are cached per process; a rolled-back test must not leak its rows."""
+    from orderhub.fulfilment.config import cache_clear
+
+    cache_clear()
