@@ -345,9 +345,9 @@ def age_text(minutes: int) -> str:
     d = timedelta(minutes=minutes)
     days, hours, mins = d.days, d.seconds // 3600, (d.seconds // 60) % 60
     if days:
-        return _("%(d)s天%(h)s小时") % {"d": days, "h": hours}
+        return _("%(d)s天%(h)s小时") % {"d": days, "h": hours} if hours else _("%(d)s天") % {"d": days}
     if hours:
-        return _("%(h)s小时%(m)s分") % {"h": hours, "m": mins}
+        return _("%(h)s小时%(m)s分") % {"h": hours, "m": mins} if mins else _("%(h)s小时") % {"h": hours}
     return _("%(m)s分") % {"m": mins}
 
 

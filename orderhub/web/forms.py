@@ -107,7 +107,7 @@ class BoardFilterForm(forms.Form):
         self,
         data: Any = None,
         *,
-        choices: dict[str, list[tuple[Any, str]]],
+        choices: dict[str, list[tuple[Any, str]]] | None,
         mine_default: bool = False,
     ) -> None:
         # The board sends `f=1` with every filter change, so an unticked box means "off".
@@ -116,6 +116,12 @@ class BoardFilterForm(forms.Form):
         self.mine_default = mine_default
         self.fields["status"].choices = [("", _("全部状态")), *OrderStatus.choices]
         self.fields["tier"].choices = [("", _("全部等级")), *CustomerTier.choices]
+        if choices is None:
+            # Polls and moves only re-apply filters already chosen: check types, skip the lists.
+            self.fields["channel"] = forms.CharField(required=False, max_length=32)
+            for name in ("warehouse", "owner", "entity"):
+                self.fields[name] = forms.IntegerField(required=False, min_value=1)
+            return
         self.fields["channel"].choices = [("", _("全部渠道")), *choices["channel"]]
         self.fields["warehouse"].choices = [("", _("全部仓库")), *choices["warehouse"]]
         self.fields["owner"].choices = [("", _("全部销售")), *choices["owner"]]

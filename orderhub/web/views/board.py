@@ -36,8 +36,10 @@ def filter_choices() -> dict[str, list[tuple[Any, str]]]:
     }
 
 
-def board_form(request: HttpRequest, data: QueryDict | None) -> BoardFilterForm:
-    return BoardFilterForm(data, choices=filter_choices(), mine_default=preset_for(request.user).mine_default)
+def board_form(request: HttpRequest, data: QueryDict | None, *, lists: bool = False) -> BoardFilterForm:
+    """The filter form; `lists` loads the choice lists (only the full page shows them)."""
+    mine_default = preset_for(request.user).mine_default
+    return BoardFilterForm(data, choices=filter_choices() if lists else None, mine_default=mine_default)
 
 
 def transitions_table() -> dict[str, dict[str, dict[str, Any]]]:
@@ -70,7 +72,7 @@ def _board(request: HttpRequest, form: BoardFilterForm) -> selectors.Board:
 @require_GET
 def board(request: HttpRequest) -> HttpResponse:
     """The board: one column per state with counts and the most urgent cards, filtered."""
-    form = board_form(request, request.GET)
+    form = board_form(request, request.GET, lists=True)
     context = {
         "nav": "board",
         "form": form,

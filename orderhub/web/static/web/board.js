@@ -153,8 +153,8 @@
   // --- time in state keeps ticking between refreshes -----------------------------------------------
   function ageText(minutes) {
     var d = Math.floor(minutes / 1440), h = Math.floor((minutes % 1440) / 60), m = minutes % 60;
-    if (d) return d + words.d + h + words.h;
-    if (h) return h + words.h + m + words.m;
+    if (d) return d + words.d + (h ? h + words.h : "");
+    if (h) return h + words.h + (m ? m + words.m : "");
     return m + words.m;
   }
   function tick() {
