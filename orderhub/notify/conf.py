@@ -17,6 +17,10 @@ DEFAULTS: dict[str, Any] = {
     "THROTTLE_PAUSE_SECONDS": 600.0,
     # At most this many messages are listed in one digest; more make more digests.
     "DIGEST_MAX_ITEMS": 30,
+    # Deliveries a batch job sends at once (threads, each with its own DB connection).
+    "SEND_CONCURRENCY": 8,
+    # Deliveries per batch job when many are owed at once.
+    "BATCH_SIZE": 200,
     # Absolute base of links to order pages in robot messages, e.g. https://orderhub.example.com
     "BASE_URL": "",
 }
@@ -28,6 +32,8 @@ _ENV = {
     "THROTTLE_PAUSE_SECONDS": ("ORDERHUB_NOTIFY_THROTTLE_PAUSE", float),
     "DIGEST_MAX_ITEMS": ("ORDERHUB_NOTIFY_DIGEST_MAX_ITEMS", int),
     "BASE_URL": ("ORDERHUB_BASE_URL", str),
+    "SEND_CONCURRENCY": ("ORDERHUB_NOTIFY_CONCURRENCY", int),
+    "BATCH_SIZE": ("ORDERHUB_NOTIFY_BATCH_SIZE", int),
 }
 
 

@@ -16,18 +16,25 @@ Guarantees, per delivery row:
 from __future__ import annotations
 
 import logging
+import os
+import queue
+import socket
+import threading
+import time
+from collections import Counter
 from datetime import datetime, timedelta
 
-from django.db import transaction
+from django.conf import settings
+from django.db import connection, transaction
 from django.db.models import F
 from django.utils import timezone
 
-from orderhub.core.jobs import PermanentJobError
+from orderhub.core.jobs import PermanentJobError, backoff_delay
+from orderhub.core.models import WorkerHeartbeat
 from orderhub.notify.adapters import NotConfigured, adapter_for
 from orderhub.notify.adapters.base import OutboundMessage, Outcome, SendResult
 from orderhub.notify.conf import notify_conf
 from orderhub.notify.models import (
-    DELIVERY_FINAL,
     ROBOT_CHANNELS,
     Delivery,
     DeliveryStatus,
@@ -69,16 +76,27 @@ def rate_limited(d: Delivery) -> bool:
     return d.channel in ROBOT_CHANNELS and d.endpoint is not None and d.endpoint.rate_limit > 0
 
 
-def delivery_send(delivery_id: int) -> str:
-    """Send one delivery through its adapter and record the outcome. Returns the new status;
-    raises DeliveryRetry (retry later) or PermanentJobError (dead)."""
+# A retry job may pick up a failed delivery; a batch only what nobody else owns (a failed one
+# has its own retry job already).
+JOB_RUNNABLE: frozenset[str] = frozenset({S.PENDING, S.SENDING, S.FAILED})
+BATCH_RUNNABLE: frozenset[str] = frozenset({S.PENDING, S.SENDING})
+
+
+def delivery_send(delivery_id: int, *, in_batch: bool = False) -> str:
+    """Send one delivery through its adapter and record the outcome; returns the new status.
+
+    In its own job (`in_batch=False`) a retryable failure raises DeliveryRetry (the worker
+    retries with backoff) and a dead one PermanentJobError. In a batch the failure is recorded
+    and the delivery gets its own retry job instead, so one bad address never fails the batch.
+    """
     d = Delivery.objects.select_related("endpoint", "user").get(pk=delivery_id)
-    if d.status in DELIVERY_FINAL or d.status == S.THROTTLED:
-        return d.status  # already done, or waiting for its digest: nothing to send twice
+    runnable = BATCH_RUNNABLE if in_batch else JOB_RUNNABLE
+    if d.status not in runnable:
+        return d.status  # done, dead, waiting for its digest, or owned by its retry job
     if rate_limited(d):
-        if not _slot_take(d):
+        if not _slot_take(d, runnable):
             return S.THROTTLED
-    elif not _mark_sending(d):
+    elif not _mark_sending(d, runnable):
         return Delivery.objects.values_list("status", flat=True).get(pk=d.pk)
     try:
         adapter = adapter_for(d.channel, d.endpoint)
@@ -86,22 +104,86 @@ def delivery_send(delivery_id: int) -> str:
         result = SendResult.permanent("not_configured", str(exc))
     else:
         result = adapter.send(outbound(d))
-    return _record(d, result)
+    return _record(d, result, in_batch=in_batch)
 
 
-def _mark_sending(d: Delivery) -> bool:
+def deliveries_send(delivery_ids: list[int]) -> dict[str, int]:
+    """First attempt for many deliveries, SEND_CONCURRENCY at a time (each thread its own
+    database connection and HTTP session). Returns how many ended in each status."""
+    concurrency = min(int(notify_conf("SEND_CONCURRENCY")), len(delivery_ids))
+    outcomes: Counter[str] = Counter()
+    # Inside a transaction (tests; a caller's atomic block) other connections would not see the
+    # rows: send one by one on this connection.
+    if concurrency <= 1 or connection.in_atomic_block:
+        for delivery_id in delivery_ids:
+            outcomes[delivery_send(delivery_id, in_batch=True)] += 1
+        return dict(outcomes)
+    todo: queue.SimpleQueue[int] = queue.SimpleQueue()
+    for delivery_id in delivery_ids:
+        todo.put(delivery_id)
+    lock = threading.Lock()
+    errors: list[BaseException] = []
+    alive = _KeepAlive()
+
+    def sender() -> None:
+        try:
+            while True:
+                try:
+                    delivery_id = todo.get_nowait()
+                except queue.Empty:
+                    return
+                status = delivery_send(delivery_id, in_batch=True)
+                with lock:
+                    outcomes[status] += 1
+                alive.touch()
+        except BaseException as exc:  # re-raised below: the job is retried, sent rows are skipped
+            errors.append(exc)
+        finally:
+            connection.close()
+
+    threads = [threading.Thread(target=sender, name=f"notify-send-{i}") for i in range(concurrency)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    if errors:
+        raise errors[0]
+    return dict(outcomes)
+
+
+class _KeepAlive:
+    """Keeps this worker's heartbeat fresh while a batch runs longer than the worker's lease
+    (slow providers): otherwise another worker would think us dead, requeue the batch and
+    send its in-flight messages a second time. The worker itself beats only between jobs."""
+
+    def __init__(self) -> None:
+        self.every = float(settings.ORDERHUB_JOBS["HEARTBEAT_SECONDS"])
+        self.last = time.monotonic()
+        self.lock = threading.Lock()
+
+    def touch(self) -> None:
+        with self.lock:
+            if time.monotonic() - self.last < self.every:
+                return
+            self.last = time.monotonic()
+        WorkerHeartbeat.objects.filter(pid=os.getpid(), hostname=socket.gethostname()).update(
+            last_seen=timezone.now()
+        )
+
+
+def _mark_sending(d: Delivery, runnable: frozenset[str]) -> bool:
     now = timezone.now()
-    claimed = (
-        Delivery.objects.filter(pk=d.pk)
-        .exclude(status__in=DELIVERY_FINAL)
-        .update(status=S.SENDING, attempts=F("attempts") + 1, last_attempt_at=now, updated_at=now)
+    claimed = Delivery.objects.filter(pk=d.pk, status__in=runnable).update(
+        status=S.SENDING, attempts=F("attempts") + 1, last_attempt_at=now, updated_at=now
     )
     d.attempts += 1
     return bool(claimed)
 
 
-def _record(d: Delivery, result: SendResult) -> str:
+def _record(d: Delivery, result: SendResult, *, in_batch: bool) -> str:
     """Write the outcome; accepted is written first thing, so a retry never re-sends it."""
+    from orderhub.notify.tasks import send_delivery
+
     now = timezone.now()
     fields = {"provider_code": result.code[:64], "provider_response": result.response, "updated_at": now}
     if result.outcome == Outcome.ACCEPTED:
@@ -112,10 +194,18 @@ def _record(d: Delivery, result: SendResult) -> str:
         _throttled_by_provider(d, result, error, fields)
         return S.THROTTLED
     if result.outcome == Outcome.RETRYABLE and d.attempts < notify_conf("MAX_ATTEMPTS"):
-        Delivery.objects.filter(pk=d.pk).update(status=S.FAILED, last_error=error, **fields)
-        raise DeliveryRetry(error)
+        if not in_batch:
+            Delivery.objects.filter(pk=d.pk).update(status=S.FAILED, last_error=error, **fields)
+            raise DeliveryRetry(error)
+        delay = backoff_delay(d.attempts, settings.ORDERHUB_JOBS["BACKOFF_BASE_SECONDS"])
+        with transaction.atomic():  # the failed row and its retry job, together
+            Delivery.objects.filter(pk=d.pk).update(status=S.FAILED, last_error=error, **fields)
+            send_delivery.using(run_after=now + timedelta(seconds=delay)).enqueue(d.pk)
+        return S.FAILED
     Delivery.objects.filter(pk=d.pk).update(status=S.DEAD, last_error=error, **fields)
     logger.error("delivery %s (%s) is dead after %d attempt(s): %s", d.pk, d.channel, d.attempts, error)
+    if in_batch:
+        return S.DEAD
     raise PermanentJobError(error)
 
 
@@ -152,13 +242,13 @@ def window_free_at(ep: Endpoint, now: datetime) -> datetime | None:
     return recent[-1] + window  # when the oldest of the last `rate_limit` sends leaves the window
 
 
-def _slot_take(d: Delivery) -> bool:
+def _slot_take(d: Delivery, runnable: frozenset[str]) -> bool:
     """Under the endpoint's row lock: take a slot in its window and mark the row sending, or
     queue the row as throttled (also when others already wait: first come, first merged)."""
     with transaction.atomic():
         ep = Endpoint.objects.select_for_update().get(pk=d.endpoint_id)
         cur = Delivery.objects.select_for_update().get(pk=d.pk)
-        if cur.status in DELIVERY_FINAL or cur.status == S.THROTTLED:
+        if cur.status not in runnable:
             return False
         now = timezone.now()
         if cur.slot_reserved:  # a digest's slot was taken when the digest was made

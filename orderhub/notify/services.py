@@ -7,7 +7,6 @@ the delivery rows and their jobs commit with the change that owes them, or not a
 
 from __future__ import annotations
 
-import contextlib
 from collections.abc import Iterable
 from typing import Any
 
@@ -18,8 +17,8 @@ from django.utils.translation import gettext as _
 from orderhub.accounts.models import User
 from orderhub.accounts.roles import Role
 from orderhub.core.errors import Conflict, NotFound, PermissionDenied, ValidationFailed
-from orderhub.core.jobs import PermanentJobError
-from orderhub.notify.delivery import delivery_send
+from orderhub.notify.conf import notify_conf
+from orderhub.notify.delivery import deliveries_send
 from orderhub.notify.models import (
     ROBOT_CHANNELS,
     Delivery,
@@ -83,15 +82,19 @@ def deliveries_plan(*, order: Order, event: str, source: str, context: dict[str,
 
 
 def _enqueue_sends(deliveries: Iterable[Delivery]) -> int:
-    """Enqueue one send job per delivery not yet dispatched (in the caller's transaction)."""
-    from orderhub.notify.tasks import send_delivery
+    """Enqueue batch send jobs for the deliveries not yet dispatched (in the caller's transaction)."""
+    from orderhub.notify.tasks import send_batch
 
-    n = 0
-    for d in deliveries:
-        if Delivery.objects.filter(pk=d.pk, dispatched=False).update(dispatched=True):
-            send_delivery.enqueue(d.pk)
-            n += 1
-    return n
+    ids = list(
+        Delivery.objects.filter(pk__in=[d.pk for d in deliveries], dispatched=False)
+        .order_by("pk")
+        .values_list("pk", flat=True)
+    )
+    Delivery.objects.filter(pk__in=ids).update(dispatched=True)
+    size = int(notify_conf("BATCH_SIZE"))
+    for start in range(0, len(ids), size):
+        send_batch.enqueue(ids[start : start + size])
+    return len(ids)
 
 
 def notify_event(
@@ -116,7 +119,7 @@ def notify_event(
     return deliveries
 
 
-def message_send(
+def _message_row(
     *,
     channel: str,
     key: str,
@@ -131,32 +134,44 @@ def message_send(
     sms_params: dict[str, str] | None = None,
     url: str = "",
 ) -> Delivery:
-    """Owe one message to one destination (an SMS to a receiver, a robot post), idempotent per `key`."""
     if channel not in NotifyChannel.values:
         raise ValidationFailed(_("未知的通知方式：%(c)s") % {"c": channel}, field="channel")
     if channel == NotifyChannel.INBOX and user is None:
         raise ValidationFailed(_("站内消息需要收件人"), field="user")
+    return Delivery(
+        key=key[:200],
+        source=key[:128],
+        event="message",
+        channel=channel,
+        endpoint=endpoint,
+        user=user,
+        address=address,
+        order=order,
+        mentions=list(mentions),
+        title=title[:300],
+        body=body,
+        url=url,
+        sms_template=sms_template,
+        sms_params={k: str(v) for k, v in (sms_params or {}).items()},
+    )
+
+
+def message_send(**message: Any) -> Delivery:
+    """Owe one message to one destination (an SMS to a receiver, a robot post), idempotent per
+    `key`. Arguments: channel, key, title, and optionally body, user, address (mobile / e-mail),
+    endpoint, order, mentions, sms_template, sms_params, url."""
+    return messages_send([message])[0]
+
+
+def messages_send(messages: Iterable[dict[str, Any]]) -> list[Delivery]:
+    """Owe many messages at once (each as for `message_send`): their rows and a few batch jobs."""
+    rows = [_message_row(**m) for m in messages]
     with transaction.atomic():
-        delivery, _created = Delivery.objects.get_or_create(
-            key=key[:200],
-            defaults={
-                "source": key[:128],
-                "event": "message",
-                "channel": channel,
-                "endpoint": endpoint,
-                "user": user,
-                "address": address,
-                "order": order,
-                "mentions": list(mentions),
-                "title": title[:300],
-                "body": body,
-                "url": url,
-                "sms_template": sms_template,
-                "sms_params": {k: str(v) for k, v in (sms_params or {}).items()},
-            },
-        )
-        _enqueue_sends([delivery])
-    return delivery
+        Delivery.objects.bulk_create(rows, ignore_conflicts=True)
+        by_key = {d.key: d for d in Delivery.objects.filter(key__in=[r.key for r in rows])}
+        deliveries = [by_key[r.key] for r in rows]
+        _enqueue_sends(deliveries)
+    return deliveries
 
 
 # --- transitions and holds --------------------------------------------------------------------
@@ -200,20 +215,15 @@ def notify_for_hold(order: Order, reasons: list[str]) -> None:
     deliver_hold_notice.enqueue(order.pk, reasons)
 
 
-def deliveries_dispatch(source: str) -> int:
-    """Deliver a notice's inbox messages now and enqueue a send job for each other delivery.
-    Returns how many deliveries it handled."""
-    handled = 0
-    for d in Delivery.objects.filter(source=source, status=DeliveryStatus.PENDING).order_by("pk"):
-        if d.channel == NotifyChannel.INBOX:
-            # A dead one is recorded on its row (and on the failed page); the others still go.
-            with contextlib.suppress(PermanentJobError):
-                delivery_send(d.pk)
-        else:
-            with transaction.atomic():
-                _enqueue_sends([d])
-        handled += 1
-    return handled
+def deliveries_dispatch(source: str) -> dict[str, int]:
+    """Send a notice's deliveries now (the first attempt; failures get their own retry job)."""
+    ids = list(
+        Delivery.objects.filter(source=source, status__in=[DeliveryStatus.PENDING, DeliveryStatus.SENDING])
+        .order_by("pk")
+        .values_list("pk", flat=True)
+    )
+    Delivery.objects.filter(pk__in=ids).update(dispatched=True)
+    return deliveries_send(ids) if ids else {}
 
 
 def _inbox_written(source: str, before: set[int]) -> int:

@@ -22,7 +22,14 @@ def deliver_hold_notice(order_id: int, reasons: list[str]) -> int:
 
 @durable_job(queue="notify", max_attempts=SEND_JOB_CEILING)
 def send_delivery(delivery_id: int) -> str:
+    """One delivery: a retry after a failed first attempt, a digest, a manual retry."""
     return delivery.delivery_send(delivery_id)
+
+
+@durable_job(queue="notify")
+def send_batch(delivery_ids: list[int]) -> dict[str, int]:
+    """The first attempt of deliveries owed together; failures get their own `send_delivery`."""
+    return delivery.deliveries_send(delivery_ids)
 
 
 @durable_job(queue="notify")

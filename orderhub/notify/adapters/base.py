@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import json
 import os
+import threading
 from dataclasses import dataclass, field
 from enum import StrEnum
 from typing import Any, Protocol
@@ -109,16 +110,16 @@ class NotificationAdapter(Protocol):
 
 # --- HTTP -------------------------------------------------------------------------------------
 
-_session: requests.Session | None = None
+_local = threading.local()
 
 
 def http_session() -> requests.Session:
-    """One pooled session per process: keep-alive matters at a few hundred sends a second."""
-    global _session
-    if _session is None:
-        _session = requests.Session()
-        _session.trust_env = False  # intranet robots and test servers: no proxy from the environment
-    return _session
+    """One pooled session per thread: keep-alive matters at a few hundred sends a second."""
+    session = getattr(_local, "session", None)
+    if session is None:
+        session = _local.session = requests.Session()
+        session.trust_env = False  # intranet robots and test servers: no proxy from the environment
+    return session
 
 
 def http_send(method: str, url: str, **kwargs: Any) -> tuple[int, bytes] | SendResult:
