@@ -20,7 +20,7 @@ from orderhub.orders.states import OrderStatus, Transition, transition_between
 
 def _lock_order(order_id: int) -> Order:
     try:
-        return Order.objects.select_for_update().prefetch_related("holds").get(pk=order_id)
+        return Order.objects.select_for_update().get(pk=order_id)
     except Order.DoesNotExist:
         raise NotFound(_("订单 %(id)s 不存在") % {"id": order_id}, field="id") from None
 
