@@ -13,6 +13,8 @@ from django.conf import settings
 from django.db.models import Exists, F, OuterRef, Q
 from django.utils import timezone
 
+from orderhub.accounts.models import User
+from orderhub.accounts.services import system_user
 from orderhub.core.errors import AppError
 from orderhub.fulfilment.allocation import order_allocate
 from orderhub.fulfilment.models import ReviewRun
@@ -45,13 +47,14 @@ def review_candidates(now: datetime, limit: int) -> list[int]:
     return list(qs.order_by("priority", "ordered_at", "pk").values_list("pk", flat=True)[:limit])
 
 
-def order_advance(order_id: int, now: datetime | None = None) -> str:
+def order_advance(order_id: int, now: datetime | None = None, actor: User | None = None) -> str:
     """Take one order as far as the rules allow; returns where it stopped."""
     now = now or timezone.now()
+    actor = actor or system_user()
     order = Order.objects.only("status", "parent_id").get(pk=order_id)
     if (
         order.status == OrderStatus.PENDING_REVIEW
-        and not order_auto_review(order_id=order_id, now=now).approved
+        and not order_auto_review(order_id=order_id, actor=actor, now=now).approved
     ):
         return "held"
     if order.parent_id is not None:
@@ -61,8 +64,8 @@ def order_advance(order_id: int, now: datetime | None = None) -> str:
             Order.objects.filter(parent_id=order_id, status=OrderStatus.SPLIT).values_list("pk", flat=True)
         )
     else:
-        cards = [p.pk for p in order_split(order_id=order_id, now=now).parts] or [order_id]
-    results = [order_allocate(order_id=c, now=now).allocated for c in cards]
+        cards = [p.pk for p in order_split(order_id=order_id, actor=actor, now=now).parts] or [order_id]
+    results = [order_allocate(order_id=c, actor=actor, now=now).allocated for c in cards]
     return "allocated" if all(results) else "partly held"
 
 
@@ -75,9 +78,10 @@ def fulfilment_autopilot(*, limit: int = 500, now: datetime | None = None) -> di
     ids = review_candidates(now, limit) + list(
         waiting_split.order_by("priority", F("ordered_at").asc(), "pk").values_list("pk", flat=True)[:limit]
     )
+    actor = system_user()
     for order_id in dict.fromkeys(ids):
         try:
-            outcome = order_advance(order_id, now)
+            outcome = order_advance(order_id, now, actor)
         except AppError as e:  # someone moved it meanwhile, or a rule refused: the next run retries
             logger.info("autopilot: order %s not advanced: %s", order_id, e.message)
             outcome = "skipped"

@@ -16,6 +16,7 @@ from orderhub.core.errors import InvalidTransition
 from orderhub.core.jobs import PermanentJobError, policy_for
 from orderhub.fulfilment.adapters.channels import ShipNotice, ShipReportError, reporter_for
 from orderhub.fulfilment.models import ShipReport, Waybill
+from orderhub.ingest.models import Channel
 from orderhub.orders.models import Order
 
 
@@ -40,18 +41,18 @@ def ship_report_owe(*, order: Order, now: datetime) -> ShipReport | None:
     wb = _waybill_of(order)
     if wb is None:
         return None
-    report, created = ShipReport.objects.get_or_create(
+    # `ship` happens once per order (a resumed shipment comes back through `resume`), so a plain
+    # insert: the one-to-one constraint would refuse a second report loudly.
+    kind = Channel.objects.filter(pk=order.channel_id).values_list("kind", flat=True).get()
+    report = ShipReport.objects.create(
         order=order,
-        defaults={
-            "adapter": order.channel.kind,
-            "channel_order_no": order.channel_order_no,
-            "carrier": wb.carrier,
-            "tracking_number": wb.number,
-            "created_at": now,
-        },
+        adapter=kind,
+        channel_order_no=order.channel_order_no,
+        carrier=wb.carrier,
+        tracking_number=wb.number,
+        created_at=now,
     )
-    if created:
-        report_shipment.enqueue(report.pk)
+    report_shipment.enqueue(report.pk)
     return report
 
 

@@ -19,6 +19,7 @@ from django.db.models import Q, Sum
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
+from orderhub.accounts.models import User
 from orderhub.accounts.services import system_user
 from orderhub.core.errors import InvalidTransition, NotFound
 from orderhub.fulfilment.config import cached
@@ -65,6 +66,13 @@ def review_rule(
 
 def rule_choices() -> list[tuple[str, str]]:
     return [(k, s.label) for k, s in RULES.items()]
+
+
+def _lines(order: Order) -> list[tuple[int | None, str, int]]:
+    """(sku_id, sku_code, quantity) of the order's lines, read once per review."""
+    if "_review_lines" not in order.__dict__:
+        order.__dict__["_review_lines"] = list(order.lines.values_list("sku_id", "sku_code", "quantity"))
+    return order.__dict__["_review_lines"]
 
 
 # --- the rules --------------------------------------------------------------------------------
@@ -168,7 +176,7 @@ def _duplicate(order: Order, p: dict[str, Any]) -> tuple[bool, str, dict[str, An
     if not order.receiver_phone:
         return True, "", {"hours": hours}
     window = timedelta(hours=hours)
-    codes = list(order.lines.values_list("sku_code", flat=True))
+    codes = [code for _sku, code, _qty in _lines(order)]
     others = (
         Order.objects.filter(
             receiver_phone=order.receiver_phone,
@@ -236,10 +244,15 @@ class ReviewOutcome:
     verdicts: list[Verdict]
 
 
-def order_auto_review(*, order_id: int, now: datetime | None = None) -> ReviewOutcome:
-    """Run every review rule on an order in 待审核: approve it (→ 已拆单) or hold it with reasons."""
+def order_auto_review(
+    *, order_id: int, actor: User | None = None, now: datetime | None = None
+) -> ReviewOutcome:
+    """Run every review rule on an order in 待审核: approve it (→ 已拆单) or hold it with reasons.
+
+    `actor` is the system account (pass it to save a lookup per order in a batch).
+    """
     now = now or timezone.now()
-    actor = system_user()
+    actor = actor or system_user()
     with transaction.atomic():
         order = (
             Order.objects.select_for_update(of=("self",))
@@ -256,7 +269,8 @@ def order_auto_review(*, order_id: int, now: datetime | None = None) -> ReviewOu
         results = [asdict(v) for v in verdicts]
         passed_keys = {v.rule for v in verdicts if v.passed}
         releasable = {RULES[k].hold for k in passed_keys if RULES[k].auto_release}
-        for hold in OrderHold.objects.filter(order=order, resolved_at__isnull=True, reason__in=releasable):
+        open_holds = list(OrderHold.objects.filter(order=order, resolved_at__isnull=True))
+        for hold in [h for h in open_holds if h.reason in releasable]:
             order_hold_release(
                 order_id=order.pk, hold_id=hold.pk, actor=actor, resolution=_("自动审单复核通过"), now=now
             )
@@ -267,8 +281,7 @@ def order_auto_review(*, order_id: int, now: datetime | None = None) -> ReviewOu
             order_hold(
                 order_id=order.pk, reason=v.hold, actor=actor, detail=f"[{v.name}] {v.detail}"[:255], now=now
             )
-        open_holds = OrderHold.objects.filter(order=order, resolved_at__isnull=True).exists()
-        if failed or open_holds:
+        if failed or any(h.reason not in releasable for h in open_holds):
             order.refresh_from_db()
             return ReviewOutcome(order, False, verdicts)
         moved = order_transition(

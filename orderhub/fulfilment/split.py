@@ -188,7 +188,7 @@ def _locked_for_split(order_id: int) -> Order:
     return order
 
 
-def order_split(*, order_id: int, now: datetime | None = None) -> SplitResult:
+def order_split(*, order_id: int, actor: User | None = None, now: datetime | None = None) -> SplitResult:
     """Apply the split rules to an approved order; create parts when more than one parcel results."""
     now = now or timezone.now()
     with transaction.atomic():
@@ -209,7 +209,7 @@ def order_split(*, order_id: int, now: datetime | None = None) -> SplitResult:
         }
         if len(parcels) < 2:
             return SplitResult(order, [], details)
-        parts = _parts_create(order, parcels, system_user(), now, details, automatic=True)
+        parts = _parts_create(order, parcels, actor or system_user(), now, details, automatic=True)
         return SplitResult(order, parts, details)
 
 

@@ -115,49 +115,48 @@ def _active_locked(order: Order) -> list[Reservation]:
     )
 
 
-def reservations_release(*, order: Order, actor: User | None, note: str = "") -> int:
-    """Give back every active reservation of an order (cancel, void). Returns units released."""
-    assert transaction.get_connection().in_atomic_block
-    released = 0
-    for r in _active_locked(order):
-        Stock.objects.filter(pk=r.stock_id).update(reserved=F("reserved") - r.quantity)
-        StockMovement.objects.create(
+def _settle(order: Order, actor: User | None, note: str, *, consume: bool) -> int:
+    """Release or consume every active reservation of an order: counters, ledger, status."""
+    active = _active_locked(order)
+    for r in active:
+        if consume:
+            # reserved >= qty in the WHERE: refuse rather than go negative if the ledger was bypassed.
+            updated = Stock.objects.filter(pk=r.stock_id, reserved__gte=r.quantity).update(
+                on_hand=F("on_hand") - r.quantity, reserved=F("reserved") - r.quantity
+            )
+            if not updated:
+                raise Conflict(_("库存记录与占用不一致，请盘点后重试"), code="stock_inconsistent")
+        else:
+            Stock.objects.filter(pk=r.stock_id).update(reserved=F("reserved") - r.quantity)
+    if not active:
+        return 0
+    StockMovement.objects.bulk_create(
+        StockMovement(
             stock_id=r.stock_id,
-            kind=StockMovementKind.RELEASE,
+            kind=StockMovementKind.SHIP if consume else StockMovementKind.RELEASE,
+            on_hand_delta=-r.quantity if consume else 0,
             reserved_delta=-r.quantity,
             order=order,
             actor=actor,
             note=note[:255],
         )
-        r.status = Reservation.Status.RELEASED
-        r.save(update_fields=["status"])
-        released += r.quantity
-    return released
+        for r in active
+    )
+    status = Reservation.Status.CONSUMED if consume else Reservation.Status.RELEASED
+    Reservation.objects.filter(pk__in=[r.pk for r in active]).update(status=status)
+    return sum(r.quantity for r in active)
+
+
+def reservations_release(*, order: Order, actor: User | None, note: str = "") -> int:
+    """Give back every active reservation of an order (cancel, void). Returns units released."""
+    assert transaction.get_connection().in_atomic_block
+    return _settle(order, actor, note, consume=False)
 
 
 def reservations_consume(*, order: Order, actor: User | None, note: str = "") -> int:
     """Ship: the reserved units leave the warehouse (on-hand and reserved both drop)."""
     assert transaction.get_connection().in_atomic_block
-    consumed = 0
-    for r in _active_locked(order):
-        updated = Stock.objects.filter(pk=r.stock_id, reserved__gte=r.quantity).update(
-            on_hand=F("on_hand") - r.quantity, reserved=F("reserved") - r.quantity
-        )
-        if not updated:  # only possible if the ledger was bypassed; refuse rather than go negative
-            raise Conflict(_("库存记录与占用不一致，请盘点后重试"), code="stock_inconsistent")
-        StockMovement.objects.create(
-            stock_id=r.stock_id,
-            kind=StockMovementKind.SHIP,
-            on_hand_delta=-r.quantity,
-            reserved_delta=-r.quantity,
-            order=order,
-            actor=actor,
-            note=note[:255],
-        )
-        r.status = Reservation.Status.CONSUMED
-        r.save(update_fields=["status"])
-        consumed += r.quantity
-    return consumed
+    return _settle(order, actor, note, consume=True)
 
 
 def _stock_row(warehouse: Warehouse, sku: Sku) -> Stock:
