@@ -37,7 +37,10 @@ DEFAULTS: dict[str, tuple[str, str]] = {
     "hold": ("订单 {{ order.order_no }} 被拦截：{{ hold_labels }}", "请在待审核中处理拦截原因后再审核。"),
     "stalled": (
         "订单 {{ order.order_no }} 物流停滞",
-        "{% if reason %}{{ reason }}{% else %}承运商长时间没有新的轨迹{% endif %}，请跟进。",
+        "{% if reason %}{{ reason }}"
+        "{% elif hours %}{{ carrier }} {{ tracking_no }} 已 {{ hours }} 小时没有新轨迹"
+        "{% else %}承运商长时间没有新的轨迹{% endif %}"
+        "{% if last_event %}；最后一条：{{ last_event }}{% endif %}，请跟进。",
     ),
 }
 GENERIC = ("订单 {{ order.order_no }}：{{ event_label }}", "{{ reason }}")

@@ -97,7 +97,7 @@ def _people(rule: RoutingRule, order: Order) -> list[User]:
     return list(User.objects.filter(groups__name=rule.role, is_active=True).distinct().order_by("pk"))
 
 
-class _Endpoints:
+class DefaultEndpoints:
     """Default endpoint per channel, looked up once per routing."""
 
     def __init__(self) -> None:
@@ -127,7 +127,7 @@ def route(order: Order, event: str) -> list[Target]:
         pref = prefs.get(user.pk)
         return pref is None or (channel not in pref.muted_channels and event not in pref.muted_events)
 
-    endpoints = _Endpoints()
+    endpoints = DefaultEndpoints()
     personal: dict[tuple[str, int], Target] = {}
     robots: dict[tuple[str, int], tuple[Endpoint | None, list[str]]] = {}
     for people, channels, endpoint in plan:

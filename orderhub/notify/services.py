@@ -20,6 +20,7 @@ from orderhub.core.errors import Conflict, NotFound, PermissionDenied, Validatio
 from orderhub.notify.conf import notify_conf
 from orderhub.notify.delivery import deliveries_send
 from orderhub.notify.models import (
+    CHANNEL_PROVIDERS,
     ROBOT_CHANNELS,
     Delivery,
     DeliveryStatus,
@@ -35,7 +36,7 @@ from orderhub.notify.rendering import (
     template_problem,
     templates_for,
 )
-from orderhub.notify.routing import route
+from orderhub.notify.routing import DefaultEndpoints, route
 from orderhub.orders.models import HoldReason, OperationLog, Order
 
 NOTIFY_MANAGERS = (Role.MANAGER, Role.ADMIN)
@@ -159,13 +160,19 @@ def _message_row(
 def message_send(**message: Any) -> Delivery:
     """Owe one message to one destination (an SMS to a receiver, a robot post), idempotent per
     `key`. Arguments: channel, key, title, and optionally body, user, address (mobile / e-mail),
-    endpoint, order, mentions, sms_template, sms_params, url."""
+    endpoint (default: the channel's default robot / SMS account), order, mentions,
+    sms_template, sms_params, url. Call inside the transaction of the change that owes it."""
     return messages_send([message])[0]
 
 
 def messages_send(messages: Iterable[dict[str, Any]]) -> list[Delivery]:
     """Owe many messages at once (each as for `message_send`): their rows and a few batch jobs."""
-    rows = [_message_row(**m) for m in messages]
+    defaults = DefaultEndpoints()
+    rows = []
+    for m in messages:
+        if m.get("endpoint") is None and m.get("channel") in CHANNEL_PROVIDERS:
+            m = {**m, "endpoint": defaults.default(m["channel"])}  # the channel's default robot/account
+        rows.append(_message_row(**m))
     with transaction.atomic():
         Delivery.objects.bulk_create(rows, ignore_conflicts=True)
         by_key = {d.key: d for d in Delivery.objects.filter(key__in=[r.key for r in rows])}
