@@ -192,14 +192,13 @@ def make_draft(n: int, skus: int) -> Any:
 
 
 def flow(n_orders: int, skus: int) -> dict[str, Any]:
+    from orderhub.accounts.services import system_user
     from orderhub.fulfilment.allocation import order_allocate
     from orderhub.fulfilment.review import order_auto_review
     from orderhub.fulfilment.split import order_split
     from orderhub.fulfilment.waybills import waybills_issue
     from orderhub.orders.models import Order
     from orderhub.orders.services import order_create, order_transition
-
-    from orderhub.accounts.services import system_user
 
     users = setup_company(skus=skus, stock_per_sku=1_000_000)
     cs, wh = users["cs"], users["wh"]

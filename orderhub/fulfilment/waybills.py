@@ -18,6 +18,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from orderhub.accounts.models import User
+from orderhub.accounts.roles import Role
 from orderhub.accounts.services import system_user
 from orderhub.core.errors import AppError, InvalidTransition
 from orderhub.fulfilment.adapters.cainiao import provider_for
@@ -121,8 +122,8 @@ def waybills_issue(
 ) -> list[WaybillOutcome]:
     """Obtain e-waybills for orders in 分仓中 (batched per carrier) and move each to 已打单."""
     now = now or timezone.now()
-    automatic = actor is None
     actor = actor or system_user()
+    automatic = Role.SYSTEM in actor.role_names
     rules = cached(
         "carrier_rules",
         lambda: list(CarrierRule.objects.filter(active=True, carrier__active=True).select_related("carrier")),
