@@ -69,6 +69,7 @@ api = OrderHubAPI(
     auth=[BearerTokenAuth(), StaffSessionAuth()],
 )
 api.add_router("/", orders_router)
+api.add_router("/ingest/", "orderhub.ingest.api.router")
 
 
 def error_response(

@@ -73,8 +73,11 @@ def _find_column(header: str, headers: list[str]) -> int | None:
     return None
 
 
-def compile_mapping(kind: str, mapping: dict[str, Any], headers: list[str]) -> list[FieldPlan]:
-    """Resolve a stored mapping against this file's headers; refuse when a mapped column is absent."""
+def compile_mapping(
+    kind: str, mapping: dict[str, Any], headers: list[str], *, strict: bool = True
+) -> list[FieldPlan]:
+    """Resolve a stored mapping against this file's headers; refuse when a mapped column is absent
+    (`strict`, for files) or, for API payloads that simply omit empty keys, when a required one is."""
     known = fields_for(kind)
     plans: list[FieldPlan] = []
     missing: list[str] = []
@@ -85,7 +88,8 @@ def compile_mapping(kind: str, mapping: dict[str, Any], headers: list[str]) -> l
         for header in spec.get("columns") or []:
             idx = _find_column(str(header), headers)
             if idx is None:
-                missing.append(str(header))
+                if strict:
+                    missing.append(str(header))
             else:
                 columns.append(idx)
         try:

@@ -40,9 +40,12 @@ def reason_label(code: str) -> str:
 
 def batch_summary_lines(batch: ImportBatch) -> list[str]:
     imported = batch.created_count + batch.held_count
+    orders = batch.options.get("orders", {})
+    new_orders = orders.get("created", 0) + orders.get("held", 0)
     lines = [
         _("导入完成：共 %(t)s 行数据") % {"t": f"{batch.total_rows:,}"},
-        _("  新建 %(n)s（其中拦截待审 %(h)s）") % {"n": f"{imported:,}", "h": f"{batch.held_count:,}"},
+        _("  新建 %(n)s 行（%(o)s 单，其中拦截待审 %(h)s 单）")
+        % {"n": f"{imported:,}", "o": f"{new_orders:,}", "h": f"{orders.get('held', 0):,}"},
         _("  更新 %(u)s，无变化 %(s)s，改单冲突 %(c)s")
         % {
             "u": f"{batch.updated_count:,}",

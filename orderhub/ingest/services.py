@@ -10,7 +10,7 @@ from __future__ import annotations
 import hashlib
 from collections import Counter
 from collections.abc import Callable
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
 from typing import IO, Any
@@ -326,6 +326,48 @@ def batch_create_from_file(
     return batch
 
 
+def batch_create_from_rows(
+    *,
+    kind: str,
+    source: str,
+    headers: list[str],
+    rows: list[list[Any]],
+    actor: User | None,
+    preset: MappingPreset | None = None,
+    channel: Channel | None = None,
+    label: str = "",
+    options: dict[str, Any] | None = None,
+) -> ImportBatch:
+    """A batch whose raw rows come from an API payload or an SQL query, staged now (not yet
+    processed: call `batch_run`). Refuses (FileRefused) when the mapping does not fit."""
+    from orderhub.ingest.presets import resolve_mapping
+
+    mapping, used, note = resolve_mapping(kind, headers, preset=preset, samples=rows[:20])
+    batch = ImportBatch(
+        kind=kind,
+        source=source,
+        channel=channel,
+        preset=used,
+        preset_name=used.name if used else "",
+        mapping=mapping,
+        mapping_note=note[:255],
+        filename=label[:255],
+        headers=headers,
+        created_by=actor,
+        options=options or {},
+        status=BatchStatus.RUNNING,
+        started_at=timezone.now(),
+    )
+    if kind == ImportKind.ORDERS and channel is None:
+        batch.channel = _channel_for(used)
+    plan = _plan_for(batch)
+    with transaction.atomic():
+        batch.save()
+        batch.total_rows = stage_rows(batch, plan, (Row(i + 1, list(r), len(r)) for i, r in enumerate(rows)))
+        batch.save(update_fields=["total_rows"])
+    return batch
+
+
 # --- running a batch ----------------------------------------------------------------------------
 
 
@@ -463,7 +505,7 @@ def _channel_for(preset: MappingPreset | None) -> Channel:
 
 
 def _plan_for(batch: ImportBatch) -> Plan:
-    plans = compile_mapping(batch.kind, batch.mapping, batch.headers)
+    plans = compile_mapping(batch.kind, batch.mapping, batch.headers, strict=batch.source == BatchSource.FILE)
     key_name = "channel_order_no" if batch.kind == ImportKind.ORDERS else None
     key_plan = next((p for p in plans if p.name == key_name), None)
     return Plan(batch.kind, batch.headers, plans, key_plan)
@@ -524,8 +566,6 @@ class Context:
     plan: Plan
     actor: User | None
     catalog: Catalog | None = None
-    dup_seen: dict[Any, Any] = field(default_factory=dict)
-    batch_keys: set[str] = field(default_factory=set)
 
 
 def _process(
@@ -575,7 +615,15 @@ def _record(
     chunk.outcomes = outcomes
     chunk.save(update_fields=["processed", "outcomes"])
     counts = Counter(o[1] for o in outcomes)
-    fresh = ImportBatch.objects.select_for_update().only("hold_counts", "reject_counts").get(pk=batch.pk)
+    fresh = (
+        ImportBatch.objects.select_for_update()
+        .only("hold_counts", "reject_counts", "options")
+        .get(pk=batch.pk)
+    )
+    orders = Counter(fresh.options.get("orders", {}))
+    for outcome, _order_id in {(o[1], o[2]) for o in outcomes if o[2]}:
+        orders[outcome] += 1
+    options = {**fresh.options, "orders": dict(orders)}
     holds = Counter(fresh.hold_counts)
     rejects = Counter(fresh.reject_counts)
     for issue in issues:
@@ -594,6 +642,7 @@ def _record(
         skipped_count=F("skipped_count") + counts[RowOutcome.SKIPPED],
         hold_counts=dict(holds),
         reject_counts=dict(rejects),
+        options=options,
     )
 
 
@@ -660,11 +709,14 @@ def _process_order_chunk(ctx: Context, chunk: ImportChunk) -> tuple[list[list[An
         build_draft(k, rows, channel=batch.channel, catalog=ctx.catalog, customers=customers)
         for k, rows in groups.items()
     ]
-    existing = dict(
-        Order.objects.filter(channel=batch.channel, channel_order_no__in=list(groups)).values_list(
-            "channel_order_no", "pk"
-        )
-    )
+    existing: dict[str, int] = {}
+    this_batch: set[str] = set()
+    for no, pk, snap in Order.objects.filter(
+        channel=batch.channel, channel_order_no__in=list(groups)
+    ).values_list("channel_order_no", "pk", "lines_snapshot"):
+        existing[no] = pk
+        if isinstance(snap, dict) and snap.get("batch") == batch.pk:
+            this_batch.add(no)
     new: list[NewOrder] = []
     for res in results:
         for row_no, _why in res.skipped:
@@ -673,9 +725,8 @@ def _process_order_chunk(ctx: Context, chunk: ImportChunk) -> tuple[list[list[An
             rejected.extend(res.rejections)
             continue
         if res.key in existing:
-            outcome = _update_existing(ctx, res, existing[res.key])
+            outcome = _update_existing(ctx, res, existing[res.key], res.key in this_batch)
             order_id = existing[res.key]
-            ctx.batch_keys.add(res.key)
             for n in res.row_nos:
                 if not any(n == s[0] for s in res.skipped):
                     outcomes.append([n, outcome, order_id])
@@ -697,7 +748,8 @@ def _process_order_chunk(ctx: Context, chunk: ImportChunk) -> tuple[list[list[An
                 res.draft, res.fingerprint, [n for n in res.row_nos if n not in {s[0] for s in res.skipped}]
             )
         )
-    duplicate_holds(new, ctx.dup_seen)
+    # Orders of earlier chunks are already in the table: only this chunk's need remembering.
+    duplicate_holds(new, {})
     created = orders_bulk_create(
         new=new,
         channel=batch.channel,
@@ -709,7 +761,6 @@ def _process_order_chunk(ctx: Context, chunk: ImportChunk) -> tuple[list[list[An
         owners=owners,
     )
     for n, order_id in zip(new, created, strict=True):
-        ctx.batch_keys.add(n.draft.channel_order_no or "")
         outcome = RowOutcome.HELD if n.holds else RowOutcome.CREATED
         for row_no in n.row_nos:
             outcomes.append([row_no, outcome, order_id])
@@ -754,10 +805,10 @@ def _key_of(chunk: ImportChunk, row_no: int, mapped: list[MappedRow]) -> str:
     return ""
 
 
-def _update_existing(ctx: Context, res: DraftResult, order_id: int) -> str:
+def _update_existing(ctx: Context, res: DraftResult, order_id: int, seen_in_batch: bool) -> str:
     assert res.draft is not None
     draft = res.draft
-    if res.key in ctx.batch_keys:
+    if seen_in_batch:
         # More lines of an order that an earlier chunk of this same file already created.
         prev = Order.objects.filter(pk=order_id).values_list("lines_snapshot", flat=True).first() or {}
         lines = [

@@ -28,7 +28,7 @@ def test_cli_says_which_preset_it_used_and_prints_the_summary(tmp_path: Path, sh
 
     assert "按表头自动识别为映射方案「拼多多-订单导出」" in out
     assert "渠道：拼多多（pdd）" in out
-    assert "新建 3（其中拦截待审 0）" in out
+    assert "新建 3 行（3 单，其中拦截待审 0 单）" in out
     assert Order.objects.count() == 3
 
 
