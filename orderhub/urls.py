@@ -15,5 +15,6 @@ urlpatterns = [
     path("tracking/", include("orderhub.tracking.urls")),
     path("ingest/", include("orderhub.ingest.urls")),
     path("dashboard/", include("orderhub.insights.urls")),
+    path("", include("orderhub.portal.urls")),
     path("", include("orderhub.web.urls")),
 ]

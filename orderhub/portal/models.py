@@ -34,17 +34,17 @@ class RateCounter(models.Model):
     """
 
     key = models.CharField(max_length=120)
-    window = models.BigIntegerField()  # window start, seconds since the epoch
+    window_start = models.BigIntegerField()  # seconds since the epoch
     count = models.PositiveIntegerField(default=0)
 
     class Meta:
         constraints = [
-            models.UniqueConstraint(fields=["key", "window"], name="ratecounter_unique_key_window")
+            models.UniqueConstraint(fields=["key", "window_start"], name="ratecounter_unique_key_window")
         ]
-        indexes = [models.Index(fields=["window"], name="ratecounter_window")]
+        indexes = [models.Index(fields=["window_start"], name="ratecounter_window")]
 
     def __str__(self) -> str:
-        return f"{self.key}@{self.window}: {self.count}"
+        return f"{self.key}@{self.window_start}: {self.count}"
 
 
 class LookupKind(models.TextChoices):
