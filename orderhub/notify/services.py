@@ -21,6 +21,7 @@ from orderhub.notify.conf import notify_conf
 from orderhub.notify.delivery import deliveries_send
 from orderhub.notify.models import (
     CHANNEL_PROVIDERS,
+    EVENT_CHOICES,
     ROBOT_CHANNELS,
     Delivery,
     DeliveryStatus,
@@ -28,6 +29,7 @@ from orderhub.notify.models import (
     InboxMessage,
     MessageTemplate,
     NotifyChannel,
+    UserPreference,
 )
 from orderhub.notify.rendering import (
     event_context,
@@ -309,6 +311,23 @@ def deliveries_retry_dead(*, actor: User, limit: int = 500) -> int:
     return done
 
 
+def user_preference_set(*, user: User, muted_channels: list[str], muted_events: list[str]) -> UserPreference:
+    """A person chooses what not to hear about (the in-app inbox cannot be muted)."""
+    channels = [c for c in muted_channels if c in NotifyChannel.values and c != NotifyChannel.INBOX]
+    events = [e for e in muted_events if e in dict(EVENT_CHOICES)]
+    pref, _created = UserPreference.objects.update_or_create(
+        user=user, defaults={"muted_channels": channels, "muted_events": events}
+    )
+    return pref
+
+
+def message_template_reset(*, actor: User, event: str, channel: str = "") -> int:
+    """Back to the built-in text: remove the managers' template of (event, channel)."""
+    _require_manager(actor)
+    deleted, _rows = MessageTemplate.objects.filter(event=event, channel=channel).delete()
+    return deleted
+
+
 def message_template_save(
     *, actor: User, event: str, channel: str, title: str, body: str, template: MessageTemplate | None = None
 ) -> MessageTemplate:
@@ -318,8 +337,9 @@ def message_template_save(
         problem = template_problem(source)
         if problem:
             raise ValidationFailed(problem, field=name)
+    template = template or MessageTemplate.objects.filter(event=event, channel=channel).first()
     template = template or MessageTemplate(event=event, channel=channel)
-    template.title, template.body, template.updated_by = title, body, actor
+    template.title, template.body, template.updated_by, template.is_active = title, body, actor, True
     template.save()
     return template
 
