@@ -106,7 +106,9 @@ class AliyunSmsAdapter:
             "SignatureNonce": self.nonce(),
             "SignatureVersion": "1.0",
             "TemplateCode": message.sms_template or self.config.template_code,
-            "TemplateParam": json.dumps(template_params, ensure_ascii=False, separators=(",", ":")),
+            "TemplateParam": json.dumps(
+                template_params, ensure_ascii=False, separators=(",", ":"), sort_keys=True
+            ),
             "Timestamp": self.now().strftime("%Y-%m-%dT%H:%M:%SZ"),
             "Version": "2017-05-25",
         }
