@@ -205,30 +205,40 @@ def flow(n_orders: int, skus: int) -> dict[str, Any]:
     bot = system_user()  # the autopilot looks it up once per run
     _ = cs.role_names, wh.role_names, bot.role_names
     seconds = dict.fromkeys(STEPS, 0.0)
+    cpu = dict.fromkeys(STEPS, 0.0)
+    clock: dict[str, float] = {}
+
+    def start() -> None:
+        clock["wall"], clock["cpu"] = time.perf_counter(), time.process_time()
+
+    def stop(step: str) -> None:
+        seconds[step] = time.perf_counter() - clock["wall"]
+        cpu[step] = time.process_time() - clock["cpu"]
+
     ids: list[int] = []
-    t = time.perf_counter()
+    start()
     for n in range(n_orders):
         ids.append(order_create(draft=make_draft(n, skus), actor=cs)[0].pk)
-    seconds["create"] = time.perf_counter() - t
-    t = time.perf_counter()
+    stop("create")
+    start()
     approved = [i for i in ids if order_auto_review(order_id=i, actor=bot).approved]
-    seconds["approve"] = time.perf_counter() - t
-    t = time.perf_counter()
+    stop("approve")
+    start()
     cards: list[int] = []
     for i in approved:
         parts = order_split(order_id=i, actor=bot).parts
         cards += [p.pk for p in parts] or [i]
-    seconds["split"] = time.perf_counter() - t
-    t = time.perf_counter()
-    allocated = [i for i in cards if order_allocate(order_id=i).allocated]
-    seconds["allocate"] = time.perf_counter() - t
-    t = time.perf_counter()
+    stop("split")
+    start()
+    allocated = [i for i in cards if order_allocate(order_id=i, actor=bot).allocated]
+    stop("allocate")
+    start()
     printed = [o.order_id for i in allocated for o in waybills_issue(order_ids=[i], actor=bot) if o.ok]
-    seconds["waybill"] = time.perf_counter() - t
-    t = time.perf_counter()
+    stop("waybill")
+    start()
     for i in printed:
         order_transition(order_id=i, to="shipped", actor=wh)
-    seconds["ship"] = time.perf_counter() - t
+    stop("ship")
     total = sum(seconds.values())
     shipped = Order.objects.filter(pk__in=ids, status="shipped").count()
     return {
@@ -239,6 +249,9 @@ def flow(n_orders: int, skus: int) -> dict[str, Any]:
         "seconds": {k: round(v, 3) for k, v in seconds.items()},
         "per_s": {k: round(n_orders / v, 1) if v else None for k, v in seconds.items()},
         "end_to_end_per_s": round(n_orders / total, 1),
+        "cpu_seconds": {k: round(v, 3) for k, v in cpu.items()},
+        "end_to_end_per_cpu_s": round(n_orders / sum(cpu.values()), 1),
+        "load_average": os.getloadavg()[0],
     }
 
 
@@ -275,6 +288,9 @@ def main() -> None:
     for r in results:
         steps = " ".join(f"{r['per_s'][s]:>9.0f}" for s in STEPS)
         print(f"{r['server']:<34} {r['end_to_end_per_s']:>9.0f}/s {steps}")
+        cpu = " ".join(f"{r['orders'] / r['cpu_seconds'][s]:>9.0f}" for s in STEPS)
+        print(f"{'  per CPU-second of this process':<34} {r['end_to_end_per_cpu_s']:>9.0f}/s {cpu}")
+        print(f"  (machine load average during the run: {r['load_average']:.1f}, {os.cpu_count()} cores)")
     print("(orders/s; per step = orders / seconds spent in that step)")
 
 
