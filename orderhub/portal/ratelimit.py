@@ -28,13 +28,18 @@ def hit(key: str, *, window_seconds: int, now: datetime) -> int:
         return int(cursor.fetchone()[0])
 
 
-def allowed(kind: str, subject: str, *, now: datetime) -> bool:
-    """Count a hit against every limit of `kind` for `subject`; False when any is exceeded."""
+def allowed(*checks: tuple[str, str], now: datetime) -> bool:
+    """Count a hit against every limit of each (kind, subject); False when any is exceeded.
+
+    All in one short write transaction: one lock round per request on SQLite.
+    """
     ok = True
+    limits = portal_conf("LIMITS")
     with transaction.atomic():
-        for limit, window in portal_conf("LIMITS")[kind]:
-            if hit(f"{kind}:{window}:{subject}", window_seconds=window, now=now) > limit:
-                ok = False
+        for kind, subject in checks:
+            for limit, window in limits[kind]:
+                if hit(f"{kind}:{window}:{subject}", window_seconds=window, now=now) > limit:
+                    ok = False
     return ok
 
 

@@ -77,7 +77,7 @@ def code_request(*, phone_raw: str, ip: str, now: datetime | None = None) -> Out
     if phone is None:
         return Outcome.INVALID
     digest = phone_digest(phone)
-    if not (ratelimit.allowed("code_ip", ip, now=now) and ratelimit.allowed("code_phone", digest, now=now)):
+    if not ratelimit.allowed(("code_ip", ip), ("code_phone", digest), now=now):
         return Outcome.LIMITED
     code = f"{secrets.randbelow(10**6):06d}"
     has_orders = bool(phone_orders(phone))
@@ -125,9 +125,7 @@ def code_verify(*, phone_raw: str, code: str, ip: str, now: datetime | None = No
     if phone is None or not re.fullmatch(r"\d{6}", code):
         return Outcome.INVALID, ""
     digest = phone_digest(phone)
-    if not (
-        ratelimit.allowed("verify_ip", ip, now=now) and ratelimit.allowed("verify_phone", digest, now=now)
-    ):
+    if not ratelimit.allowed(("verify_ip", ip), ("verify_phone", digest), now=now):
         return Outcome.LIMITED, ""
     with transaction.atomic():
         row = (
@@ -189,10 +187,7 @@ def order_lookup(*, number: str, last4: str, ip: str, now: datetime | None = Non
     last4 = (last4 or "").strip()
     if not number or not re.fullmatch(r"\d{4}", last4):
         return OrderLookup(Outcome.INVALID)
-    if not (
-        ratelimit.allowed("order_ip", ip, now=now)
-        and ratelimit.allowed("order_no", keyed_digest(number), now=now)
-    ):
+    if not ratelimit.allowed(("order_ip", ip), ("order_no", keyed_digest(number)), now=now):
         return OrderLookup(Outcome.LIMITED)
     order = _find_root(number)
     tails = _tails(order.receiver_phone) if order is not None else {"----"}

@@ -1,0 +1,434 @@
+# ruff: noqa: E501, S106  (fixture tables read best one row to a line; a throwaway bench password)
+"""Benchmark: the delivery-health dashboard at 1,000,000 orders, and the customer lookup under
+50 concurrent clients.
+
+    .venv/bin/python bench/insights.py [--orders N] [--days D] [--clients C] [--lookups L]
+
+On a fresh SQLite file it migrates, then bulk-loads N root orders spread over the last D days,
+each with the operation log a real one leaves (create, approve, allocate, print, ship, deliver;
+some rejected back a step, some cancelled, some held by a rule on creation, recent ones still
+on their way), about 6.5 log entries per order. Then:
+
+1. the periodic job's first run (`insights_refresh`): every past day counted and stored;
+2. the dashboard (`dashboard_get` and the whole page through Django's test client, as a
+   manager) for the last 7 days and for the last 30 days, each beside its previous period,
+   today counted live: cold, then median and max of 5;
+3. the customer lookup under C concurrent clients against a real gunicorn server
+   (`orderhub.core.server`): each client opens /track, then looks orders up by order number
+   + last 4 digits (POST /track/order, which writes its rate-limit counters and the lookup
+   record) and reads /track/orders; p50 / p99 / max of each.
+
+Prints its figures; bench/README.md has a measured run. Runs on purpose, never in CI.
+"""
+
+from __future__ import annotations
+
+import argparse
+import math
+import os
+import random
+import re
+import socket
+import statistics
+import subprocess
+import sys
+import tempfile
+import threading
+import time
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+from typing import Any
+
+REPO = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(REPO))
+
+
+def log(message: str) -> None:
+    print(f"[{time.strftime('%H:%M:%S')}] {message}", file=sys.stderr, flush=True)
+
+
+def django_setup(url: str) -> None:
+    os.environ["DATABASE_URL"] = url
+    os.environ.setdefault("DJANGO_SETTINGS_MODULE", "orderhub.settings")
+    os.environ.setdefault("ORDERHUB_LOG", "WARNING")
+    import django
+
+    django.setup()
+
+
+# --- loading ----------------------------------------------------------------------------------
+
+HOUR = 3600.0
+
+
+def _ts(at: datetime) -> str:
+    """How Django stores an aware datetime in SQLite: UTC, no offset."""
+    return at.astimezone(UTC).strftime("%Y-%m-%d %H:%M:%S.%f")
+
+
+def master_data() -> dict[str, Any]:
+    from orderhub.accounts.models import LegalEntity, User
+    from orderhub.accounts.roles import Role
+    from orderhub.accounts.services import roles_ensure, system_user, user_set_roles
+    from orderhub.ingest.models import Channel
+    from orderhub.inventory.models import Warehouse
+
+    roles_ensure()
+    people = {}
+    for name, role in [("cs1", Role.CUSTOMER_SERVICE), ("cs2", Role.CUSTOMER_SERVICE), ("wh1", Role.WAREHOUSE),
+                       ("wh2", Role.WAREHOUSE), ("wh3", Role.WAREHOUSE), ("lg1", Role.LOGISTICS),
+                       ("boss", Role.MANAGER)]:  # fmt: skip
+        user = User.objects.create_user(username=name, password="Bench-Password-42", display_name=name)
+        user_set_roles(user=user, roles=[role])
+        people[name] = user.pk
+    people["system"] = system_user().pk
+    channels = [
+        Channel.objects.create(code=c, name=n, kind=k).pk
+        for c, n, k in [
+            ("pdd", "拼多多", "pinduoduo"),
+            ("douyin", "抖音", "douyin"),
+            ("1688", "1688", "alibaba"),
+            ("taobao", "淘宝", "taobao"),
+            ("manual", "手工", "manual"),
+        ]
+    ]
+    warehouses = [
+        Warehouse.objects.create(code=f"WH{i}", name=f"{p}仓", province=p).pk
+        for i, p in enumerate(["浙江省", "广东省", "四川省"], start=1)
+    ]
+    entities = [LegalEntity.objects.create(code=f"E{i}", name=f"主体{i}").pk for i in (1, 2)]
+    return {"people": people, "channels": channels, "warehouses": warehouses, "entities": entities}
+
+
+ORDER_COLS = (
+    "id", "order_no", "channel_id", "ordered_at", "customer_tier", "status", "last_operator_id", "updated_at",
+    "channel_order_no", "receiver_name", "receiver_phone", "phone_kind", "province", "province_code", "city",
+    "city_code", "district", "district_code", "address_detail", "goods_amount", "shipping_fee", "total_amount",
+    "remark", "promised_at", "priority", "selling_entity_id", "warehouse_id", "lines_snapshot", "created_at",
+    "status_changed_at", "version", "log_seq", "log_head",
+)  # fmt: skip
+LOG_COLS = (
+    "order_id", "seq", "action", "transition", "from_status", "to_status", "actor_id", "actor_name",
+    "automatic", "reason", "details", "at", "prev_hash", "hash",
+)  # fmt: skip
+PATH = [("approve", "pending_review", "split", "cs"), ("allocate", "split", "allocating", "cs"),
+        ("print_label", "allocating", "label_printed", "wh"), ("ship", "label_printed", "shipped", "wh"),
+        ("complete", "shipped", "completed", "system")]  # fmt: skip
+MEDIAN_HOURS = [1.5, 2.0, 6.0, 3.0, 48.0]
+
+
+def plan_order(
+    rng: random.Random, oid: int, ordered: datetime, now: datetime, md: dict[str, Any]
+) -> tuple[tuple, list[tuple]]:
+    people = md["people"]
+    held = rng.random() < 0.03
+    logs: list[tuple] = []
+    seq = 1
+    details = '{"channel":"b","holds":["incomplete_address"]}' if held else '{"channel":"b","holds":[]}'
+    logs.append(
+        (oid, seq, "create", "", "", "pending_review", people["cs1"], "cs1", 0, "", details, _ts(ordered))
+    )
+    t, status = ordered, "pending_review"
+    cancel_at = 1 if rng.random() < 0.02 else None
+    for i, (name, src, dst, who) in enumerate(PATH):
+        t = t + timedelta(hours=rng.lognormvariate(0, 0.6) * MEDIAN_HOURS[i])
+        if t > now:
+            break
+        if cancel_at == i:
+            seq += 1
+            logs.append(
+                (
+                    oid,
+                    seq,
+                    "transition",
+                    "cancel",
+                    src,
+                    "cancelled",
+                    people["cs2"],
+                    "cs2",
+                    0,
+                    "客户取消",
+                    "{}",
+                    _ts(t),
+                )
+            )
+            status = "cancelled"
+            break
+        if name == "print_label" and rng.random() < 0.05:  # stock gone: back to review and again
+            seq += 1
+            logs.append(
+                (
+                    oid,
+                    seq,
+                    "transition",
+                    "reject_allocation",
+                    "allocating",
+                    "pending_review",
+                    people["wh1"],
+                    "wh1",
+                    0,
+                    "缺货",
+                    "{}",
+                    _ts(t),
+                )
+            )
+            for again, (n2, s2, d2) in enumerate(
+                [("approve", "pending_review", "split"), ("allocate", "split", "allocating")]
+            ):
+                t = t + timedelta(hours=1 + again)
+                seq += 1
+                logs.append((oid, seq, "transition", n2, s2, d2, people["cs1"], "cs1", 0, "", "{}", _ts(t)))
+            t = t + timedelta(hours=2)
+        actor = {
+            "cs": rng.choice(["cs1", "cs2"]),
+            "wh": rng.choice(["wh1", "wh2", "wh3"]),
+            "system": "system",
+        }[who]
+        seq += 1
+        logs.append(
+            (
+                oid,
+                seq,
+                "transition",
+                name,
+                src,
+                dst,
+                people[actor],
+                actor,
+                int(who == "system"),
+                "",
+                "{}",
+                _ts(t),
+            )
+        )
+        status = dst
+    phone = f"13{rng.randrange(10**9):09d}"
+    promised = ordered + timedelta(hours=72)
+    row = (
+        oid, f"BN{oid:010d}", rng.choice(md["channels"]), _ts(ordered), rng.choice("abc" + "a"), status, people["cs1"], _ts(t),
+        f"C{oid:010d}", "王师傅", phone, "normal", "浙江省", "330000", "台州市", "331000", "椒江区", "331002", "东环大道88号",
+        "176.00", "0.00", "176.00", "", _ts(promised), 0, rng.choice(md["entities"]), rng.choice(md["warehouses"]), "[]",
+        _ts(ordered), _ts(t), seq, seq, "0" * 64,
+    )  # fmt: skip
+    return row, logs
+
+
+def load(orders: int, days: int, now: datetime, md: dict[str, Any]) -> int:
+    from django.db import connection, transaction
+
+    rng = random.Random(20250312)
+    span = days * 86400.0
+    o_sql = (
+        f"INSERT INTO orders_order ({', '.join(ORDER_COLS)}) VALUES ({', '.join(['%s'] * len(ORDER_COLS))})"
+    )
+    cols = [*LOG_COLS]
+    l_sql = f"INSERT INTO orders_operationlog ({', '.join(cols)}) VALUES ({', '.join(['%s'] * len(cols))})"
+    entries = 0
+    batch = 20_000
+    start = now - timedelta(seconds=span)
+    # Orders in time order (ids follow ordered_at, as they would in real life).
+    offsets = sorted(rng.random() * span for _ in range(orders))
+    for lo in range(0, orders, batch):
+        o_rows, l_rows = [], []
+        for i in range(lo, min(lo + batch, orders)):
+            row, logs = plan_order(rng, i + 1, start + timedelta(seconds=offsets[i]), now, md)
+            o_rows.append(row)
+            l_rows.extend((*entry, "0" * 64, "0" * 64) for entry in logs)
+        with transaction.atomic(), connection.cursor() as cur:
+            cur.executemany(o_sql, o_rows)
+            cur.executemany(l_sql, l_rows)
+        entries += len(l_rows)
+        if (lo // batch) % 10 == 0:
+            log(f"  {lo + len(o_rows):,} orders, {entries:,} log entries")
+    with connection.cursor() as cur:
+        cur.execute("ANALYZE")
+    return entries
+
+
+# --- measuring --------------------------------------------------------------------------------
+
+
+def timed(fn: Any, repeat: int = 5) -> tuple[float, float, float]:
+    t0 = time.perf_counter()
+    fn()
+    cold = time.perf_counter() - t0
+    runs = []
+    for _ in range(repeat):
+        t0 = time.perf_counter()
+        fn()
+        runs.append(time.perf_counter() - t0)
+    return cold, statistics.median(runs), max(runs)
+
+
+def bench_dashboard(now: datetime) -> list[str]:
+    from django.test import Client
+
+    from orderhub.accounts.models import User
+    from orderhub.insights.scope import Period, Scope
+    from orderhub.insights.selectors import dashboard_get
+
+    client = Client()
+    client.force_login(User.objects.get(username="boss"))
+    today = now.date()
+    lines = []
+    for days in (7, 30):
+        period = Period(today - timedelta(days=days - 1), today)
+        cold, med, worst = timed(lambda p=period: dashboard_get(period=p, scope=Scope(), now=now))
+        lines.append(
+            f"dashboard_get, last {days} days + previous {days}: cold {cold:.3f} s, median {med:.3f} s, max {worst:.3f} s"
+        )
+        query = {"from": period.first.isoformat(), "to": period.last.isoformat()}
+        cold, med, worst = timed(lambda q=query: client.get("/dashboard/", q))
+        lines.append(
+            f"GET /dashboard/ (whole page), last {days} days: cold {cold:.3f} s, median {med:.3f} s, max {worst:.3f} s"
+        )
+    cold, med, worst = timed(lambda: client.get("/dashboard/", {"channel": "1"}), repeat=3)
+    lines.append(
+        f"GET /dashboard/?channel=1 (one filter): cold {cold:.3f} s, median {med:.3f} s, max {worst:.3f} s"
+    )
+    return lines
+
+
+SETTINGS = """
+from orderhub.settings import *  # noqa: F403
+ORDERHUB_PORTAL = {"LIMITS": {k: [(10**9, 600)] for k in
+    ("code_phone", "code_ip", "verify_phone", "verify_ip", "order_ip", "order_no")}}
+"""
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+def bench_portal(url: str, clients: int, lookups: int, orders: int, think: float) -> list[str]:
+    import requests
+
+    tmp = Path(tempfile.mkdtemp(prefix="orderhub-bench-"))
+    (tmp / "bench_portal_settings.py").write_text(SETTINGS)
+    port = free_port()
+    env = {**os.environ, "DATABASE_URL": url, "DJANGO_SETTINGS_MODULE": "bench_portal_settings",
+           "PYTHONPATH": f"{tmp}:{REPO}", "ORDERHUB_LOG": "WARNING"}  # fmt: skip
+    code = (
+        "from orderhub.core.server import OrderHubServer, server_options;"
+        f"OrderHubServer(server_options(host='127.0.0.1', port={port}, workers=4, threads=8)).run()"
+    )
+    server = subprocess.Popen(
+        [sys.executable, "-c", "import django; django.setup();" + code],
+        env=env,
+        stderr=subprocess.DEVNULL,  # gunicorn's access log
+    )
+    base = f"http://127.0.0.1:{port}"
+    try:
+        for _ in range(100):
+            try:
+                requests.get(base + "/track", timeout=10)
+                break
+            except requests.RequestException:
+                time.sleep(0.2)
+        post_times: list[float] = []
+        get_times: list[float] = []
+        errors: list[str] = []
+        lock = threading.Lock()
+
+        def client(n: int) -> None:
+            rng = random.Random(n)
+            s = requests.Session()
+            page = s.get(base + "/track", timeout=10).text
+            token = re.search(r'name="csrfmiddlewaretoken" value="([^"]+)"', page).group(1)  # type: ignore[union-attr]
+            for _ in range(lookups):
+                oid = rng.randrange(1, orders + 1)
+                t0 = time.perf_counter()
+                r = s.post(base + "/track/order", {"csrfmiddlewaretoken": token, "order_no": f"BN{oid:010d}",
+                           "last4": "0000"}, headers={"Referer": base + "/track"}, timeout=10, allow_redirects=False)  # fmt: skip
+                t1 = time.perf_counter()
+                s.get(base + "/track/orders", timeout=10, allow_redirects=False)
+                t2 = time.perf_counter()
+                if think:
+                    time.sleep(rng.expovariate(1 / think))
+                with lock:
+                    post_times.append(t1 - t0)
+                    get_times.append(t2 - t1)
+                    if r.status_code not in (200, 302):
+                        errors.append(str(r.status_code))
+
+        # The last four digits are random per order here, so most lookups are refused (200) after
+        # the same work as a hit; hits redirect (302). Both are timed.
+        threads = [threading.Thread(target=client, args=(n,)) for n in range(clients)]
+        t0 = time.perf_counter()
+        for t in threads:
+            t.start()
+        for t in threads:
+            t.join()
+        wall = time.perf_counter() - t0
+    finally:
+        server.terminate()
+        server.wait(timeout=30)
+
+    def q(values: list[float], p: float) -> float:
+        ordered = sorted(values)
+        return ordered[max(0, math.ceil(p * len(ordered)) - 1)] * 1000  # nearest rank
+
+    n = len(post_times)
+    return [
+        f"portal, {clients} concurrent clients, think time {think:g} s, {n:,} lookups in {wall:.1f} s"
+        f" ({n / wall:.0f}/s), {len(errors)} errors",
+        f"POST /track/order (lookup): p50 {q(post_times, 0.5):.1f} ms, p99 {q(post_times, 0.99):.1f} ms, max {max(post_times) * 1000:.1f} ms",
+        f"GET /track/orders: p50 {q(get_times, 0.5):.1f} ms, p99 {q(get_times, 0.99):.1f} ms, max {max(get_times) * 1000:.1f} ms",
+    ]
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(
+        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
+    )
+    parser.add_argument("--orders", type=int, default=1_000_000)
+    parser.add_argument("--days", type=int, default=365)
+    parser.add_argument("--clients", type=int, default=50)
+    parser.add_argument("--lookups", type=int, default=40, help="lookups per client")
+    parser.add_argument("--db", default="", help="an existing SQLite file loaded by a previous run")
+    parser.add_argument("--skip-portal", action="store_true")
+    args = parser.parse_args()
+
+    path = args.db or str(Path(tempfile.gettempdir()) / f"orderhub-bench-insights-{args.orders}.sqlite3")
+    fresh = not args.db
+    if fresh and Path(path).exists():
+        Path(path).unlink()
+    url = f"sqlite:///{path}"
+    django_setup(url)
+    from django.core.management import call_command
+    from django.utils import timezone
+
+    from orderhub.insights.rollup import insights_refresh
+
+    # Late in the day, so that today's live share of the dashboard is as large as it gets.
+    now = timezone.localtime().replace(hour=20, minute=0, second=0, microsecond=0)
+    out = [f"SQLite {path}; {os.cpu_count()} cores; now = {now:%Y-%m-%d %H:%M}"]
+    if fresh:
+        call_command("migrate", verbosity=0)
+        md = master_data()
+        t0 = time.perf_counter()
+        entries = load(args.orders, args.days, now, md)
+        out.append(
+            f"loaded {args.orders:,} orders and {entries:,} log entries in {time.perf_counter() - t0:.0f} s"
+        )
+        t0 = time.perf_counter()
+        rows = insights_refresh(now=now)
+        out.append(
+            f"insights_refresh, first run (every past day): {rows:,} rows in {time.perf_counter() - t0:.1f} s"
+        )
+    t0 = time.perf_counter()
+    insights_refresh(now=now)
+    out.append(f"insights_refresh, steady state (nothing new): {(time.perf_counter() - t0) * 1000:.0f} ms")
+    out += bench_dashboard(now)
+    from django.db import connections
+
+    connections.close_all()
+    for think in () if args.skip_portal else (0.0, 1.0):
+        out += bench_portal(url, args.clients, args.lookups, args.orders, think)
+    print("\n".join(out))
+
+
+if __name__ == "__main__":
+    main()
