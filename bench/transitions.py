@@ -502,7 +502,8 @@ def analyze() -> None:
     from django.db import connection
 
     with connection.cursor() as cur:
-        cur.execute("ANALYZE")
+        for table in connection.introspection.table_names(cur):
+            cur.execute(f"ANALYZE {connection.ops.quote_name(table)}")
 
 
 def audit_check() -> dict[str, Any]:
@@ -836,7 +837,10 @@ def parse_args(argv: list[str]) -> argparse.Namespace:
     p.add_argument("--child-db", help=argparse.SUPPRESS)
     p.add_argument("--child-url", help=argparse.SUPPRESS)
     p.add_argument("--child-out", help=argparse.SUPPRESS)
-    return p.parse_args(argv)
+    args = p.parse_args(argv)
+    if args.transition_orders_1 < 1 or args.transition_orders_8 < 8:
+        p.error("--transition-orders-1 must be >= 1 and --transition-orders-8 >= 8")
+    return args
 
 
 def main() -> None:

@@ -204,6 +204,9 @@ cmd_start() {
     if is_running "$bindir" "$pgdata"; then
         log "cluster in $pgdata is already running"
     else
+        if (exec 3<>"/dev/tcp/$PGHOST_/$PGPORT_") 2>/dev/null; then
+            die "another server already listens on $PGHOST_:$PGPORT_ (a cluster of another checkout?); set ORDERHUB_PGPORT to a free port"
+        fi
         write_conf "$pgdata"
         log "starting PostgreSQL ($("$bindir/postgres" --version | awk '{print $3}')) on $PGHOST_:$PGPORT_"
         if ! as_pg "$bindir/pg_ctl" start -w -t 60 -D "$pgdata" -l "$pgdata/server.log" >/dev/null; then
