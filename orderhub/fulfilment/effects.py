@@ -66,3 +66,25 @@ def _owe_ship_report(ctx: EffectContext) -> None:
     from orderhub.fulfilment.reporting import ship_report_owe
 
     ship_report_owe(order=ctx.order, now=ctx.entry.at)
+
+
+@transition_effect(on=["cancel"])
+def _cancel_parts_with_parent(ctx: EffectContext) -> None:
+    """Cancelling a split order cancels its parts that have not shipped (their stock goes back).
+
+    Parent before parts is primary-key order (parts are created after their parent).
+    """
+    if ctx.order.parent_id is not None:
+        return
+    from orderhub.orders.services import order_transition
+    from orderhub.orders.states import BEFORE_SHIPPING
+
+    parts = Order.objects.filter(parent_id=ctx.order.pk, status__in=BEFORE_SHIPPING).order_by("pk")
+    for part_id in parts.values_list("pk", flat=True):
+        order_transition(
+            order_id=part_id,
+            to=S.CANCELLED,
+            actor=ctx.entry.actor or system_user(),
+            automatic=True,
+            reason=f"母单取消：{ctx.entry.reason}"[:255],
+        )

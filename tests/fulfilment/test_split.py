@@ -109,3 +109,27 @@ def test_parent_shows_the_aggregate_of_its_parts(approved, warehouses, skus, sto
     assert order.status == OrderStatus.SHIPPED
     last = OperationLog.objects.filter(order=order).order_by("-seq").first()
     assert last.automatic and last.details["parts"] == {one.order_no: "shipped", two.order_no: "shipped"}
+
+
+def test_cancelling_the_parent_cancels_its_parts_and_releases_stock(
+    approved, warehouses, skus, stock_in, staff
+) -> None:
+    from orderhub.inventory.models import Stock
+
+    for sku in skus.values():
+        stock_in(warehouses["HZ"], sku, 50)
+    order = approved(lines=THREE)
+    parts = order_split(order_id=order.pk).parts
+    for p in parts:
+        order_allocate(order_id=p.pk)
+    assert Stock.objects.filter(reserved__gt=0).count() == 3
+    order_transition(
+        order_id=order.pk, to=OrderStatus.CANCELLED, actor=staff[Role.CUSTOMER_SERVICE], reason="客户取消"
+    )
+    assert list(Order.objects.filter(parent=order).values_list("status", flat=True)) == [
+        "cancelled",
+        "cancelled",
+    ]
+    assert Stock.objects.filter(reserved__gt=0).count() == 0
+    entry = OperationLog.objects.filter(order=parts[0]).order_by("-seq").first()
+    assert entry.automatic and entry.reason == "母单取消：客户取消"
