@@ -114,16 +114,17 @@ def deliveries_send(delivery_ids: list[int]) -> dict[str, int]:
     outcomes: Counter[str] = Counter()
     # Inside a transaction (tests; a caller's atomic block) other connections would not see the
     # rows: send one by one on this connection.
+    alive = _KeepAlive()
     if concurrency <= 1 or connection.in_atomic_block:
         for delivery_id in delivery_ids:
             outcomes[delivery_send(delivery_id, in_batch=True)] += 1
+            alive.touch()
         return dict(outcomes)
     todo: queue.SimpleQueue[int] = queue.SimpleQueue()
     for delivery_id in delivery_ids:
         todo.put(delivery_id)
     lock = threading.Lock()
     errors: list[BaseException] = []
-    alive = _KeepAlive()
 
     def sender() -> None:
         try:

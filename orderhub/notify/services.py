@@ -321,6 +321,22 @@ def user_preference_set(*, user: User, muted_channels: list[str], muted_events: 
     return pref
 
 
+def endpoints_simulated_ensure() -> list[Endpoint]:
+    """For the offline demo: one simulated endpoint (it carries robots and SMS alike) when no
+    endpoint is configured at all. Returns what it created."""
+    if Endpoint.objects.filter(is_active=True).exists():
+        return []
+    return [
+        Endpoint.objects.create(
+            code="demo",
+            name="演示端点（模拟，只记日志）",
+            provider="simulated",
+            is_default=True,
+            rate_limit=0,
+        )
+    ]
+
+
 def message_template_reset(*, actor: User, event: str, channel: str = "") -> int:
     """Back to the built-in text: remove the managers' template of (event, channel)."""
     _require_manager(actor)

@@ -121,3 +121,37 @@ def test_back_filled_history_owes_nothing(make_order, staff) -> None:
     order = make_order()
     order_transition(order_id=order.pk, to=S.SPLIT, actor=staff[Role.CUSTOMER_SERVICE], notify=False)
     assert not Delivery.objects.filter(order=order).exists()
+
+
+def test_the_demo_gets_simulated_endpoints_that_accept_everything(make_order, staff) -> None:
+    from orderhub.notify.adapters.simulated import SENT
+    from orderhub.notify.services import endpoints_simulated_ensure
+
+    assert [e.code for e in endpoints_simulated_ensure()] == ["demo"]
+    assert endpoints_simulated_ensure() == []
+    staff[Role.WAREHOUSE].mobile = "13900000001"
+    staff[Role.WAREHOUSE].save()
+    RoutingRule.objects.create(event=S.SPLIT, role=Role.WAREHOUSE, channels=["dingtalk", "sms"])
+    order = make_order()
+    from orderhub.orders.services import order_transition
+
+    order_transition(order_id=order.pk, to=S.SPLIT, actor=staff[Role.CUSTOMER_SERVICE])
+    jobs_run_pending()
+    assert set(Delivery.objects.filter(order=order).values_list("status", flat=True)) == {DeliveryStatus.SENT}
+    assert SENT[-1].title == f"订单 {order.order_no} 已进入「已拆单」"
+
+
+def test_notify_test_command_reports_the_providers_answer(db, fake, endpoint_for) -> None:
+    from io import StringIO
+
+    from django.core.management import CommandError, call_command
+
+    robot = fake("dingtalk", secret="SECright")
+    endpoint_for(robot, code="ops")
+    endpoint_for(robot, code="ops-typo", secret="SECwrong", is_default=False)
+    out = StringIO()
+    call_command("notify_test", "ops", stdout=out)
+    assert "accepted [0]" in out.getvalue()
+    assert robot.requests[0].json["markdown"]["title"] == "OrderHub 测试消息"
+    with pytest.raises(CommandError, match="310000"):
+        call_command("notify_test", "ops-typo")
