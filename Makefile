@@ -1,6 +1,6 @@
 # OrderHub: `make demo` runs the demo, `make test` runs every check CI runs.
 #
-# Helpers: make install | install-test | node-deps | postgres-server | lint |
+# Helpers: make install | install-test | node-deps | postgres-server | browser | lint |
 #          test-sqlite | test-postgres | pg-start | pg-stop | bench | clean
 # Variables: HOST, PORT (demo), PYTEST_ARGS (extra pytest arguments), PYTHON (interpreter
 #            for the virtualenv), VENV (its directory).
@@ -31,7 +31,7 @@ STAMP_NODE := node_modules/.orderhub-npm-ci-$(LOCK_SUM)
 
 section = printf '\n\033[1m==== %s ====\033[0m\n' "$(1)"
 
-.PHONY: help demo test install install-test node-deps postgres-server lint test-sqlite \
+.PHONY: help demo test install install-test node-deps postgres-server browser lint test-sqlite \
 	test-postgres pg-start pg-stop bench clean
 
 help:
@@ -72,6 +72,10 @@ node-deps:
 postgres-server:
 	@scripts/pg.sh install
 
+# Debian's Chromium for the browser tests (Playwright drives it; it never downloads a browser).
+browser:
+	@if [ -x scripts/browser.sh ]; then scripts/browser.sh install; fi
+
 # --- the demo ---------------------------------------------------------------------------------
 
 demo: install node-deps
@@ -84,13 +88,13 @@ lint: install-test
 	@$(call section,ruff check .)
 	$(BIN)/ruff check .
 
-test-sqlite: install-test node-deps
+test-sqlite: install-test node-deps browser
 	@$(call section,pytest on SQLite)
 	env -u DATABASE_URL $(PYTEST) $(PYTEST_ARGS)
 
 # Starts the throwaway cluster (scripts/pg.sh) unless it already runs, and stops it afterwards
 # only if this target started it.
-test-postgres: install-test node-deps postgres-server
+test-postgres: install-test node-deps browser postgres-server
 	@$(call section,pytest on PostgreSQL)
 	@started=0; \
 	if ! scripts/pg.sh status 2>/dev/null; then started=1; fi; \
@@ -102,7 +106,7 @@ test-postgres: install-test node-deps postgres-server
 
 # Both suites run even when the first fails, so one run tells everything; the target fails
 # if lint or either suite failed.
-test: install-test node-deps postgres-server
+test: install-test node-deps browser postgres-server
 	@failed=(); \
 	$(MAKE) --no-print-directory lint || failed+=(ruff); \
 	$(MAKE) --no-print-directory test-sqlite || failed+=("pytest on SQLite"); \
