@@ -12,6 +12,10 @@
 
   function board() { return document.getElementById("board"); }
 
+  // On a phone the filters start folded (unless some are set), so the columns come first.
+  var panel = document.getElementById("filter-panel");
+  if (panel && window.matchMedia("(max-width: 719px)").matches && !panel.dataset.active) panel.open = false;
+
   function values(extra) {
     var out = {};
     var filters = document.getElementById("board-filters");
@@ -132,7 +136,7 @@
     var el = document.getElementById("bulk-count");
     if (!el) return;
     var n = document.querySelectorAll(".card-select:checked").length;
-    el.textContent = el.dataset.template.replace("%(n)s", n);
+    el.textContent = el.dataset.template.replace("{n}", n);
   }
   document.addEventListener("change", function (e) {
     if (e.target.classList && e.target.classList.contains("card-select")) countSelected();

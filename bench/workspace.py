@@ -1,0 +1,617 @@
+"""Benchmark: the staff workspace at 100,000 active orders, over HTTP against `orderhub serve`.
+
+    .venv/bin/python bench/workspace.py [--db sqlite|postgres] [--orders 100000] [--clients 20]
+                                        [--seconds 20] [--index none|proposed|both]
+
+On a fresh database (a temporary SQLite file, or a new database `orderhub_bench_ws` in the
+throwaway cluster of scripts/pg.sh) it migrates, then generates the orders fast with bulk inserts,
+but as the services would have left them: order lines, holds in 待审核, e-waybills and tracked
+parcels with carrier events, and for every order a complete hash-chained operation log
+(create + each transition, same hashing as orders.audit, so `orderhub audit verify` holds).
+`--orders` counts the active ones (not completed / cancelled); 10 % more finished orders sit
+beside them.
+
+It then starts a real `orderhub serve` (gunicorn, its default workers and threads) on 127.0.0.1
+and runs --clients concurrent HTTP clients (threads with keep-alive connections, logged in as
+customer service, manager, warehouse and sales staff in turn) for --seconds per phase:
+
+1. board:  GET /board/ — the full page with counts and the 20 most urgent cards per column;
+2. poll:   GET /board/poll/ with the signatures the page carried (the 2-second live update);
+3. search: GET /search/?q=… with an order number, channel order number, phone or waybill number
+           drawn at random, i.e. search straight to the order's timeline (one request).
+
+p50 / p99 / max latency and requests/s per phase are printed, for the schema as it is and,
+with --index proposed|both, after adding the index proposed for orders.Order:
+    Index(fields=["status", "-priority", "status_changed_at", "id"], name="order_board_urgency")
+Targets: board p99 ≤ 300 ms, search-to-timeline p99 ≤ 100 ms. Runs on purpose, never in CI.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import random
+import re
+import signal
+import socket
+import statistics
+import subprocess
+import sys
+import tempfile
+import threading
+import time
+from datetime import timedelta
+from decimal import Decimal
+from pathlib import Path
+from typing import Any
+
+REPO = Path(__file__).resolve().parent.parent
+BENCH_DB = "orderhub_bench_ws"
+PROPOSED_INDEX = (
+    "CREATE INDEX IF NOT EXISTS order_board_urgency"
+    " ON orders_order (status, priority DESC, status_changed_at, id)"
+)
+# Share of active orders per state, roughly a busy afternoon.
+MIX = (
+    ("pending_review", 0.18),
+    ("split", 0.07),
+    ("allocating", 0.15),
+    ("label_printed", 0.15),
+    ("shipped", 0.37),
+    ("exception", 0.08),
+)
+FORWARD = ("split", "allocating", "label_printed", "shipped")
+TRANSITION_NAMES = {
+    "split": "approve",
+    "allocating": "allocate",
+    "label_printed": "print_label",
+    "shipped": "ship",
+    "exception": "flag_exception",
+    "completed": "complete",
+    "cancelled": "cancel",
+}
+
+
+def log(message: str) -> None:
+    print(f"[{time.strftime('%H:%M:%S')}] {message}", file=sys.stderr, flush=True)
+
+
+# --- database ---------------------------------------------------------------------------------
+
+
+def fresh_database(kind: str) -> tuple[str, Any]:
+    """A DATABASE_URL for a new, empty database, and a cleanup function."""
+    if kind == "sqlite":
+        tmp = tempfile.mkdtemp(prefix="orderhub-bench-ws-")
+        return f"sqlite:///{tmp}/bench.sqlite3", lambda: subprocess.run(["rm", "-rf", tmp], check=False)
+    running = subprocess.run([REPO / "scripts" / "pg.sh", "status"], capture_output=True).returncode == 0
+    url = (
+        subprocess.run([REPO / "scripts" / "pg.sh", "start"], check=True, stdout=subprocess.PIPE, text=True)
+        .stdout.strip()
+        .splitlines()[-1]
+    )
+    import psycopg
+
+    with psycopg.connect(url, autocommit=True) as conn:
+        conn.execute(f"DROP DATABASE IF EXISTS {BENCH_DB} WITH (FORCE)")
+        conn.execute(f"CREATE DATABASE {BENCH_DB}")
+
+    def stop() -> None:
+        if not running:
+            subprocess.run([REPO / "scripts" / "pg.sh", "stop"], check=False)
+
+    return url.rsplit("/", 1)[0] + "/" + BENCH_DB, stop
+
+
+def django_setup(url: str) -> None:
+    import warnings
+
+    warnings.filterwarnings("ignore", message="No directory at")
+    os.environ["DATABASE_URL"] = url
+    os.environ.setdefault("DJANGO_SETTINGS_MODULE", "orderhub.settings")
+    os.environ.setdefault("ORDERHUB_LOG", "WARNING")
+    import django
+
+    django.setup()
+
+
+# --- generating the orders ----------------------------------------------------------------------
+
+
+def company() -> dict[str, Any]:
+    from orderhub.accounts.models import LegalEntity, User
+    from orderhub.accounts.roles import Role
+    from orderhub.accounts.services import roles_ensure, user_set_roles
+    from orderhub.catalog.models import Customer, CustomerTier, Sku
+    from orderhub.fulfilment.models import Carrier
+    from orderhub.ingest.models import Channel, ChannelKind
+    from orderhub.inventory.models import Warehouse
+    from orderhub.web.models import UserWarehouse
+
+    roles_ensure()
+    users = {}
+    for key, role in (
+        ("cs", Role.CUSTOMER_SERVICE),
+        ("mgr", Role.MANAGER),
+        ("wh", Role.WAREHOUSE),
+        ("sales", Role.SALES),
+        ("sales2", Role.SALES),
+        ("lg", Role.LOGISTICS),
+    ):
+        user = User.objects.create(username=f"bench-{key}", display_name=f"bench-{key}")
+        user_set_roles(user=user, roles=[role])
+        users[key] = user
+    channels = [
+        Channel.objects.create(code=code, name=name, kind=kind)
+        for code, name, kind in (
+            ("pdd", "拼多多", ChannelKind.PINDUODUO),
+            ("tb", "淘宝", ChannelKind.TAOBAO),
+            ("manual", "手工", ChannelKind.MANUAL),
+        )
+    ]
+    warehouses = [
+        Warehouse.objects.create(code=c, name=n, province="浙江省")
+        for c, n in (("HZ", "杭州仓"), ("NB", "宁波仓"), ("TZ", "台州仓"))
+    ]
+    UserWarehouse.objects.create(user=users["wh"], warehouse=warehouses[0])
+    entity = LegalEntity.objects.create(code="HT", name="台州恒通贸易有限公司")
+    skus = [
+        Sku.objects.create(code=c, name=n, weight_g=500, unit_price=Decimal(p))
+        for c, n, p in (("BP-2231", "陶瓷刹车片 前轮", "88.00"), ("OF-1102", "机油滤清器", "12.50"))
+    ]
+    tiers = [CustomerTier.VIP, CustomerTier.A, CustomerTier.B, CustomerTier.C]
+    customers = [
+        Customer.objects.create(
+            code=f"D{i:04d}",
+            name=f"经销商{i:03d}",
+            phone=f"1380000{i:04d}",
+            tier=tiers[i % 4],
+            owner=users["sales" if i % 2 else "sales2"],
+        )
+        for i in range(200)
+    ]
+    carrier = Carrier.objects.create(code="zto", name="中通快递", number_prefix="ZT")
+    return {
+        "users": users,
+        "channels": channels,
+        "warehouses": warehouses,
+        "entity": entity,
+        "skus": skus,
+        "customers": customers,
+        "carrier": carrier,
+    }
+
+
+def states_for(n_active: int, rng: random.Random) -> list[str]:
+    states = []
+    for status, share in MIX:
+        states += [status] * int(n_active * share)
+    states += ["shipped"] * (n_active - len(states))
+    states += ["completed"] * (n_active // 12) + ["cancelled"] * (n_active // 50)
+    rng.shuffle(states)
+    return states
+
+
+def path_to(status: str) -> list[str]:
+    if status == "cancelled":
+        return ["cancelled"]
+    if status == "exception":
+        return [*FORWARD, "exception"]
+    if status == "completed":
+        return [*FORWARD, "completed"]
+    return list(FORWARD[: FORWARD.index(status) + 1]) if status in FORWARD else []
+
+
+def generate(n_active: int, seed: int = 7) -> dict[str, Any]:
+    """Bulk-insert the orders with lines, holds, waybills, parcels, events and valid log chains."""
+    from django.db import connection, transaction
+    from django.utils import timezone
+
+    from orderhub.fulfilment.models import Waybill
+    from orderhub.orders.audit import GENESIS, entry_hash
+    from orderhub.orders.models import OperationLog, Order, OrderHold, OrderLine
+    from orderhub.tracking.models import Shipment, TrackingEvent
+
+    rng = random.Random(seed)
+    c = company()
+    users, now = c["users"], timezone.now()
+    actor_for = {"split": "cs", "allocating": "wh", "label_printed": "wh", "shipped": "wh"}
+    statuses = states_for(n_active, rng)
+    keys: dict[str, list[str]] = {"order_no": [], "channel_order_no": [], "phone": [], "waybill": []}
+    batch = 5000
+    started = time.monotonic()
+    log_id = 0
+    for start in range(0, len(statuses), batch):
+        orders, lines, logs, holds, waybills, shipments, events = [], [], [], [], [], [], []
+        for i in range(start, min(start + batch, len(statuses))):
+            pk = i + 1
+            status = statuses[i]
+            steps = path_to(status)
+            created = now - timedelta(minutes=rng.randint(30, 7 * 24 * 60))
+            gaps = sorted(rng.uniform(0, (now - created).total_seconds()) for _ in steps)
+            customer = rng.choice(c["customers"])
+            channel = c["channels"][i % 3]
+            o = Order(
+                pk=pk,
+                order_no=f"OH{pk:010d}",
+                channel=channel,
+                channel_order_no=f"{channel.code.upper()}{pk:09d}",
+                ordered_at=created,
+                customer_tier=customer.tier,
+                status=status,
+                last_operator=users[actor_for.get(steps[-1], "lg")] if steps else users["cs"],
+                updated_at=created + timedelta(seconds=gaps[-1]) if steps else created,
+                status_changed_at=created + timedelta(seconds=gaps[-1]) if steps else created,
+                customer=customer,
+                receiver_name="王师傅",
+                receiver_phone=f"139{pk:08d}",
+                province="浙江省",
+                province_code="330000",
+                city="台州市",
+                district="椒江区",
+                address_detail="东环大道88号",
+                goods_amount=Decimal("1760.00"),
+                total_amount=Decimal("1760.00"),
+                promised_at=created + timedelta(days=3),
+                priority=2 if rng.random() < 0.05 else 0,
+                owner=customer.owner,
+                selling_entity=c["entity"],
+                warehouse=c["warehouses"][i % 3] if status not in ("pending_review", "split") else None,
+                version=1 + len(steps),
+            )
+            o.created_at = created
+            lines.append(
+                OrderLine(
+                    order_id=pk,
+                    line_no=1,
+                    sku=c["skus"][0],
+                    sku_code="BP-2231",
+                    name="陶瓷刹车片 前轮",
+                    quantity=rng.randint(1, 40),
+                    unit_price=Decimal("88.00"),
+                )
+            )
+            if rng.random() < 0.6:
+                lines.append(
+                    OrderLine(
+                        order_id=pk,
+                        line_no=2,
+                        sku=c["skus"][1],
+                        sku_code="OF-1102",
+                        name="机油滤清器",
+                        quantity=rng.randint(1, 20),
+                        unit_price=Decimal("12.50"),
+                    )
+                )
+            chain: list[OperationLog] = []
+            entries = [("create", "", "", "pending_review", created, users["cs"])]
+            prev_status = "pending_review"
+            for step, gap in zip(steps, gaps, strict=True):
+                entries.append(
+                    (
+                        "transition",
+                        TRANSITION_NAMES[step],
+                        prev_status,
+                        step,
+                        created + timedelta(seconds=gap),
+                        users[actor_for.get(step, "lg")],
+                    )
+                )
+                prev_status = step
+            head = GENESIS
+            for seq, (action, name, src, dst, at, actor) in enumerate(entries, start=1):
+                log_id += 1
+                e = OperationLog(
+                    pk=log_id,
+                    order_id=pk,
+                    seq=seq,
+                    action=action,
+                    transition=name,
+                    from_status=src,
+                    to_status=dst if action == "transition" else "",
+                    actor=actor,
+                    actor_name=str(actor),
+                    reason="客户要求取消" if dst == "cancelled" else "",
+                    details={},
+                    at=at,
+                    prev_hash=head,
+                )
+                e.hash = entry_hash(e)
+                head = e.hash
+                chain.append(e)
+            o.log_seq, o.log_head = len(chain), head
+            logs += chain
+            orders.append(o)
+            if status == "pending_review" and rng.random() < 0.1:
+                holds.append(OrderHold(order_id=pk, reason="incomplete_address", detail="缺少门牌号"))
+            if status in ("label_printed", "shipped", "exception", "completed"):
+                number = f"ZT{7_000_000_000 + pk}"
+                waybills.append(
+                    Waybill(
+                        order_id=pk,
+                        carrier=c["carrier"],
+                        number=number,
+                        provider="simulated",
+                        created_at=o.status_changed_at,
+                    )
+                )
+            if status in ("shipped", "exception", "completed"):
+                shipped_at = o.status_changed_at
+                shipments.append(
+                    Shipment(
+                        pk=pk,
+                        order_id=pk,
+                        carrier="zto",
+                        tracking_no=f"ZT{7_000_000_000 + pk}",
+                        provider="simulated",
+                        province_code="330000",
+                        status="in_transit",
+                        shipped_at=shipped_at,
+                        quiet_since=shipped_at,
+                        active=status != "completed",
+                    )
+                )
+                for k, text in enumerate(("快件已揽收", "快件已到达【杭州转运中心】")):
+                    events.append(
+                        TrackingEvent(
+                            shipment_id=pk,
+                            at=shipped_at + timedelta(hours=k + 1),
+                            status="in_transit",
+                            description=text,
+                            area="杭州",
+                            source="poll",
+                            received_at=shipped_at,
+                        )
+                    )
+            if status not in ("completed", "cancelled") and i % 997 == 0:
+                keys["order_no"].append(o.order_no)
+                keys["channel_order_no"].append(o.channel_order_no)
+                keys["phone"].append(o.receiver_phone)
+                if waybills and waybills[-1].order_id == pk:
+                    keys["waybill"].append(waybills[-1].number)
+        with transaction.atomic():
+            Order.objects.bulk_create(orders)
+            OrderLine.objects.bulk_create(lines)
+            OperationLog.objects.bulk_create(logs)
+            OrderHold.objects.bulk_create(holds)
+            Waybill.objects.bulk_create(waybills)
+            Shipment.objects.bulk_create(shipments)
+            TrackingEvent.objects.bulk_create(events)
+        log(
+            f"  {min(start + batch, len(statuses)):,} / {len(statuses):,} orders"
+            f" ({time.monotonic() - started:.0f} s)"
+        )
+    if connection.vendor == "postgresql":
+        from django.core.management.color import no_style
+
+        with connection.cursor() as cur:
+            for sql in connection.ops.sequence_reset_sql(no_style(), [Order, OperationLog, Shipment]):
+                cur.execute(sql)
+            cur.execute("ANALYZE")
+    else:
+        with connection.cursor() as cur:
+            cur.execute("ANALYZE")
+    return keys
+
+
+# --- the server and the clients -----------------------------------------------------------------
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return int(s.getsockname()[1])
+
+
+def start_server(url: str, port: int, out: Path) -> subprocess.Popen[bytes]:
+    env = {**os.environ, "DATABASE_URL": url, "PYTHONPATH": str(REPO), "ORDERHUB_LOG": "WARNING"}
+    cmd = [
+        sys.executable,
+        "-m",
+        "orderhub",
+        "serve",
+        "--host",
+        "127.0.0.1",
+        "--port",
+        str(port),
+        "--no-collectstatic",
+    ]
+    proc = subprocess.Popen(
+        cmd, env=env, stdout=out.open("wb"), stderr=subprocess.STDOUT, start_new_session=True
+    )
+    deadline = time.monotonic() + 60
+    import httpx
+
+    while time.monotonic() < deadline:
+        if proc.poll() is not None:
+            raise SystemExit(f"orderhub serve exited: see {out}")
+        try:
+            if httpx.get(f"http://127.0.0.1:{port}/accounts/login/", timeout=2).status_code == 200:
+                return proc
+        except httpx.HTTPError:
+            time.sleep(0.3)
+    raise SystemExit("orderhub serve did not answer within 60 s")
+
+
+def stop_server(proc: subprocess.Popen[bytes]) -> None:
+    os.killpg(proc.pid, signal.SIGTERM)
+    try:
+        proc.wait(timeout=20)
+    except subprocess.TimeoutExpired:
+        os.killpg(proc.pid, signal.SIGKILL)
+
+
+def session_cookies() -> list[str]:
+    """Session keys for the staff the clients act as (as if they had logged in)."""
+    from django.contrib.auth import BACKEND_SESSION_KEY, HASH_SESSION_KEY, SESSION_KEY
+    from django.contrib.sessions.backends.db import SessionStore
+
+    from orderhub.accounts.models import User
+
+    keys = []
+    for name in ("bench-cs", "bench-mgr", "bench-wh", "bench-sales"):
+        user = User.objects.get(username=name)
+        s = SessionStore()
+        s[SESSION_KEY] = str(user.pk)
+        s[BACKEND_SESSION_KEY] = "django.contrib.auth.backends.ModelBackend"
+        s[HASH_SESSION_KEY] = user.get_session_auth_hash()
+        s.create()
+        keys.append(s.session_key)
+    return keys
+
+
+def percentile(values: list[float], p: float) -> float:
+    ordered = sorted(values)
+    return ordered[min(len(ordered) - 1, round(p / 100 * (len(ordered) - 1)))]
+
+
+SIG = re.compile(r'name="(sig_[a-z_]+)" value="([0-9a-f]+)"')
+
+
+def run_phase(
+    base: str, sessions: list[str], clients: int, seconds: float, make_request: Any
+) -> dict[str, Any]:
+    import httpx
+
+    latencies: list[float] = []
+    errors: list[str] = []
+    lock = threading.Lock()
+    stop_at = time.monotonic() + seconds
+
+    def client(n: int) -> None:
+        rng = random.Random(n)
+        with httpx.Client(
+            base_url=base, cookies={"sessionid": sessions[n % len(sessions)]}, timeout=30
+        ) as http:
+            state: dict[str, Any] = {}
+            while time.monotonic() < stop_at:
+                method, path, params, ok = make_request(http, rng, state)
+                t0 = time.perf_counter()
+                response = http.request(method, path, params=params)
+                dt = time.perf_counter() - t0
+                with lock:
+                    if response.status_code in ok:
+                        latencies.append(dt)
+                    else:
+                        errors.append(f"{response.status_code} {path}")
+
+    threads = [threading.Thread(target=client, args=(n,)) for n in range(clients)]
+    t0 = time.monotonic()
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    wall = time.monotonic() - t0
+    if not latencies:
+        raise SystemExit(f"no successful request: {errors[:5]}")
+    return {
+        "requests": len(latencies),
+        "errors": len(errors),
+        "rps": len(latencies) / wall,
+        "p50_ms": percentile(latencies, 50) * 1000,
+        "p99_ms": percentile(latencies, 99) * 1000,
+        "max_ms": max(latencies) * 1000,
+        "mean_ms": statistics.fmean(latencies) * 1000,
+    }
+
+
+def phases(
+    base: str, sessions: list[str], keys: dict[str, list[str]], args: argparse.Namespace
+) -> dict[str, Any]:
+    def board(http: Any, rng: random.Random, state: dict[str, Any]) -> tuple[str, str, Any, tuple[int, ...]]:
+        return "GET", "/board/", None, (200,)
+
+    def poll(http: Any, rng: random.Random, state: dict[str, Any]) -> tuple[str, str, Any, tuple[int, ...]]:
+        if "sigs" not in state:
+            state["sigs"] = dict(SIG.findall(http.get("/board/").text))
+        return "GET", "/board/poll/", state["sigs"], (200, 204)
+
+    flat = [(kind, value) for kind, values in keys.items() for value in values]
+
+    def search(http: Any, rng: random.Random, state: dict[str, Any]) -> tuple[str, str, Any, tuple[int, ...]]:
+        _kind, q = rng.choice(flat)
+        return "GET", "/search/", {"q": q, "for_customer": "0"}, (200,)
+
+    out = {}
+    for name, fn in (("board", board), ("poll", poll), ("search_to_timeline", search)):
+        run_phase(base, sessions, args.clients, 2, fn)  # warm-up: connections, caches
+        out[name] = run_phase(base, sessions, args.clients, args.seconds, fn)
+        r = out[name]
+        log(
+            f"  {name:>18}: p50 {r['p50_ms']:.0f} ms  p99 {r['p99_ms']:.0f} ms  max {r['max_ms']:.0f} ms"
+            f"  {r['rps']:.0f} req/s  ({r['requests']} ok, {r['errors']} errors)"
+        )
+    return out
+
+
+def check_search_hits(base: str, session: str, keys: dict[str, list[str]]) -> None:
+    """Every kind of key must reach a timeline (a wrong key would make the search look fast)."""
+    import httpx
+
+    with httpx.Client(base_url=base, cookies={"sessionid": session}, timeout=30) as http:
+        for kind, values in keys.items():
+            text = http.get("/search/", params={"q": values[0], "for_customer": "0"}).text
+            if 'id="timeline"' not in text:
+                raise SystemExit(f"search by {kind} {values[0]!r} did not reach a timeline")
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(
+        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
+    )
+    parser.add_argument("--db", choices=["sqlite", "postgres"], default="sqlite")
+    parser.add_argument("--orders", type=int, default=100_000, help="active orders (default 100000)")
+    parser.add_argument("--clients", type=int, default=20)
+    parser.add_argument("--seconds", type=float, default=20)
+    parser.add_argument("--index", choices=["none", "proposed", "both"], default="both")
+    parser.add_argument("--json", type=Path, help="also write the figures to this file")
+    args = parser.parse_args()
+
+    url, cleanup = fresh_database(args.db)
+    server = None
+    try:
+        env = {**os.environ, "DATABASE_URL": url, "PYTHONPATH": str(REPO)}
+        subprocess.run([sys.executable, "-m", "orderhub", "migrate", "-v", "0"], env=env, check=True)
+        django_setup(url)
+        from django.db import connection
+
+        log(f"generating {args.orders:,} active orders on {connection.vendor}")
+        t0 = time.monotonic()
+        keys = generate(args.orders)
+        log(f"generated in {time.monotonic() - t0:.0f} s")
+        sessions = session_cookies()
+        connection.close()
+        port = free_port()
+        base = f"http://127.0.0.1:{port}"
+        results: dict[str, Any] = {
+            "db": connection.vendor,
+            "orders_active": args.orders,
+            "clients": args.clients,
+        }
+        variants = {"none": ["as_is"], "proposed": ["proposed_index"], "both": ["as_is", "proposed_index"]}[
+            args.index
+        ]
+        for variant in variants:
+            if variant == "proposed_index":
+                with connection.cursor() as cur:
+                    cur.execute(PROPOSED_INDEX)
+                    cur.execute("ANALYZE")
+                connection.close()
+            server = start_server(url, port, Path(tempfile.gettempdir()) / "orderhub-bench-ws-server.log")
+            check_search_hits(base, sessions[0], keys)
+            log(f"{variant}: {args.clients} clients, {args.seconds:.0f} s per phase")
+            results[variant] = phases(base, sessions, keys, args)
+            stop_server(server)
+            server = None
+        print(json.dumps(results, indent=2))
+        if args.json:
+            args.json.write_text(json.dumps(results, indent=2))
+    finally:
+        if server is not None:
+            stop_server(server)
+        cleanup()
+
+
+if __name__ == "__main__":
+    main()
