@@ -223,9 +223,10 @@ def _pdf(data: bytes, name: str) -> HttpResponse:
 def _more_routes(router: Router) -> None:
     from dataclasses import asdict
 
-    from orderhub.fulfilment.labels import labels_print, picklist_pdf, wave_create
+    from orderhub.fulfilment.carriers import carrier_rules_dry_run
+    from orderhub.fulfilment.labels import labels_print, packing_cards_pdf, picklist_pdf, wave_create
     from orderhub.fulfilment.models import Wave
-    from orderhub.fulfilment.review import order_auto_review
+    from orderhub.fulfilment.review import RULES, order_auto_review, review_rule_dry_run
     from orderhub.fulfilment.split import order_split, order_split_manual
     from orderhub.fulfilment.waybills import waybill_void, waybills_issue
 
@@ -336,6 +337,40 @@ def _more_routes(router: Router) -> None:
         _actor(request, FULFIL_ROLES)
         w = _wave(id)
         return _pdf(picklist_pdf(w), f"picklist-{w.code}.pdf")
+
+    @router.get(
+        "/fulfilment/waves/{id}/packing-cards.pdf",
+        summary="Packing guidance cards of a wave",
+        operation_id="wave_packing_cards_pdf",
+    )
+    def wave_cards(request: HttpRequest, id: int = Path(..., ge=1, le=MAX_ID)) -> HttpResponse:
+        _actor(request, FULFIL_ROLES)
+        w = _wave(id)
+        return _pdf(packing_cards_pdf(list(w.orders.order_by("pk"))), f"cards-{w.code}.pdf")
+
+    @router.get(
+        "/fulfilment/review-rules/{rule}/dry-run",
+        response={200: dict, **error_responses(401, 403, 404)},
+        summary="Which of the last N days' orders this review rule would have held",
+        operation_id="review_dry_run",
+    )
+    def review_dry_run(request: HttpRequest, rule: str, days: int = 7) -> dict:
+        _actor(request, FULFIL_ROLES)
+        if rule not in RULES:
+            raise NotFound(f"审单规则「{rule}」不存在", field="rule")
+        checked, held = review_rule_dry_run(rule=rule, days=max(1, min(days, 90)))
+        return {"checked": checked, "held": [{"order_no": h.order_no, "detail": h.detail} for h in held]}
+
+    @router.get(
+        "/fulfilment/carrier-rules/dry-run",
+        response={200: dict, **error_responses(401, 403)},
+        summary="Which carrier each of the last N days' orders would get",
+        operation_id="carrier_dry_run",
+    )
+    def carrier_dry_run(request: HttpRequest, days: int = 7) -> dict:
+        _actor(request, FULFIL_ROLES)
+        report = carrier_rules_dry_run(days=max(1, min(days, 90)))
+        return {"checked": report["checked"], "by_rule": report["by_rule"]}
 
 
 router = build_router()

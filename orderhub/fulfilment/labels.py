@@ -305,3 +305,26 @@ def packing_card(order: Order) -> list[PackStep]:
         steps.append(PackStep("超大件：使用大号纸箱并贴「超大件」标识"))
     steps.append(PackStep("封箱、称重，确认发货"))
     return steps
+
+
+def packing_cards_pdf(orders: list[Order]) -> bytes:
+    """Printable packing guidance cards (打包指引), one 100×180 mm page per order, with checkboxes."""
+    W, H = LABEL_SIZE
+    buf = io.BytesIO()
+    c = Canvas(buf, pagesize=LABEL_SIZE, pageCompression=1)
+    for order in orders:
+        _text(c, 4 * mm, H - 12 * mm, "打包指引", 16)
+        bar = Code128(order.order_no, barHeight=12 * mm, barWidth=0.32 * mm, quiet=1)
+        bar.drawOn(c, 4 * mm, H - 30 * mm)
+        _text(c, 4 * mm, H - 35 * mm, order.order_no, 9)
+        y = H - 45 * mm
+        for n, step in enumerate(packing_card(order), start=1):
+            for i, ln in enumerate(wrap(f"{n}. {step.text}", 10, W - 16 * mm)):
+                if i == 0:
+                    c.rect(4 * mm, y - 1 * mm, 3.5 * mm, 3.5 * mm)
+                _text(c, 10 * mm, y, ln, 10)
+                y -= 5.5 * mm
+            y -= 1.5 * mm
+        c.showPage()
+    c.save()
+    return buf.getvalue()

@@ -7,6 +7,8 @@ import pytest
 from orderhub.accounts.roles import Role
 from orderhub.inventory.models import StockMovement
 
+from .test_waybills_labels import pdf_texts
+
 pytestmark = pytest.mark.urls("tests.fulfilment.api_urls")
 
 
@@ -99,6 +101,14 @@ def test_review_split_waybill_wave_labels_via_api(
     r = client.get(f"/api/fulfilment/waves/{wave_id}/labels.pdf")
     assert r.status_code == 200 and r["Content-Type"] == "application/pdf" and r.content.startswith(b"%PDF")
     assert client.get(f"/api/fulfilment/waves/{wave_id}/picklist.pdf").content.startswith(b"%PDF")
+    cards = client.get(f"/api/fulfilment/waves/{wave_id}/packing-cards.pdf").content
+    assert "打包指引" in pdf_texts(cards)[0] and "封箱、称重" in pdf_texts(cards)[1]
+    r = client.get("/api/fulfilment/review-rules/remark_keywords/dry-run?days=7")
+    assert r.status_code == 200 and r.json()["checked"] == 1
+    assert client.get("/api/fulfilment/review-rules/nope/dry-run").status_code == 404
+    assert client.get("/api/fulfilment/carrier-rules/dry-run").json()["by_rule"] == {
+        "江浙沪走中通": 2
+    }  # the two parts
     r = client.post(
         f"/api/fulfilment/orders/{part_ids[0]}/void-waybill",
         {"reason": "污损"},
