@@ -196,6 +196,7 @@ def run_child(url: str, messages: int, worker_counts: list[int]) -> list[dict[st
                 "deliveries_per_s": messages / (done - committed),
                 "requests": received,
                 "bad_signatures": robot.bad_signatures,
+                "load": os.getloadavg()[0],
             }
         )
         log(f"{connection.vendor}, {workers} worker(s): {results[-1]['deliveries_per_s']:.0f} deliveries/s")
@@ -251,7 +252,7 @@ def main() -> None:
         print(
             f"{r['db']:<10} {r['workers']:>7} {r['messages']:>8} {r['owe_per_s']:>8.0f} "
             f"{r['deliver_s']:>11.2f}s {r['deliveries_per_s']:>12.0f} {r['requests']:>8} "
-            f"{r['bad_signatures']:>7}"
+            f"{r['bad_signatures']:>7} {r['load']:>5.1f}"
         )
 
 

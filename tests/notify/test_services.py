@@ -155,3 +155,23 @@ def test_notify_test_command_reports_the_providers_answer(db, fake, endpoint_for
     assert robot.requests[0].json["markdown"]["title"] == "OrderHub 测试消息"
     with pytest.raises(CommandError, match="310000"):
         call_command("notify_test", "ops-typo")
+
+
+def test_credentials_come_from_the_environment_and_never_show_in_errors(db, monkeypatch) -> None:
+    from orderhub.notify.adapters.base import EndpointConfig, OutboundMessage, redact
+    from orderhub.notify.adapters.dingtalk import DingTalkAdapter
+    from orderhub.notify.models import Endpoint
+
+    monkeypatch.setenv("ORDERHUB_DINGTALK_OPS_URL", "http://127.0.0.1:9/robot/send?access_token=fromenv")
+    monkeypatch.setenv("ORDERHUB_DINGTALK_OPS_SECRET", "SECfromenv")
+    endpoint = Endpoint.objects.create(
+        code="ops", name="运营群", provider="dingtalk", env_prefix="ORDERHUB_DINGTALK_OPS"
+    )
+    config = EndpointConfig.of(endpoint)
+    assert (config.url, config.secret) == ("http://127.0.0.1:9/robot/send?access_token=fromenv", "SECfromenv")
+    result = DingTalkAdapter(config).send(OutboundMessage(key="k", title="t"))  # nothing listens on port 9
+    assert result.code == "connection_error"
+    assert "fromenv" not in result.message and "sign=" not in result.message.replace("sign=***", "")
+    assert redact("url: /robot/send?access_token=abc&timestamp=1&sign=xyz") == (
+        "url: /robot/send?access_token=***&timestamp=1&sign=***"
+    )

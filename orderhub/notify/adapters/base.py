@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import json
 import os
+import re
 import threading
 from dataclasses import dataclass, field
 from enum import StrEnum
@@ -87,7 +88,7 @@ class EndpointConfig:
         prefix = endpoint.env_prefix.strip()
 
         def pick(name: str, stored: str) -> str:
-            return os.environ.get(f"{prefix}_{name}", "") or stored if prefix else stored
+            return (os.environ.get(f"{prefix}_{name}", "") or stored) if prefix else stored
 
         return cls(
             url=pick("URL", endpoint.url),
@@ -129,11 +130,11 @@ def http_send(method: str, url: str, **kwargs: Any) -> tuple[int, bytes] | SendR
     try:
         reply = http_session().request(method, url, timeout=timeout, allow_redirects=False, **kwargs)
     except requests.ConnectTimeout as exc:  # nothing reached the provider
-        return SendResult.retryable("connect_timeout", f"连接超时：{exc}")
+        return SendResult.retryable("connect_timeout", f"连接超时：{redact(str(exc))}")
     except requests.Timeout as exc:
-        return SendResult.retryable("timeout", f"等待响应超时（结果不明）：{exc}", unclear=True)
+        return SendResult.retryable("timeout", f"等待响应超时（结果不明）：{redact(str(exc))}", unclear=True)
     except requests.ConnectionError as exc:
-        return SendResult.retryable("connection_error", f"连接失败：{exc}", unclear=True)
+        return SendResult.retryable("connection_error", f"连接失败：{redact(str(exc))}", unclear=True)
     body = reply.content
     if reply.status_code >= 500:
         return SendResult.retryable(f"http_{reply.status_code}", "服务商暂时不可用", response=_clip(body))
@@ -147,6 +148,14 @@ def http_send(method: str, url: str, **kwargs: Any) -> tuple[int, bytes] | SendR
             retry_after=float(after) if after.isdigit() else None,
         )
     return reply.status_code, body
+
+
+_CREDENTIALS = re.compile(r"(access_token|key|sign|Signature|AccessKeyId|hook)(=|/)[^&\s)'\"]+")
+
+
+def redact(text: str) -> str:
+    """Error texts end up on the failed-deliveries page: keep robot tokens and signatures out."""
+    return _CREDENTIALS.sub(r"\1\2***", text)
 
 
 def parse_json(body: bytes) -> dict[str, Any] | None:
