@@ -247,6 +247,14 @@ def order_allocate(
                 )
             except InsufficientStock:  # cannot happen under the locks; treated as a shortfall anyway
                 ranked = []
+        if not ranked and warehouse_id is not None:
+            # A person chose the warehouse: tell them what it lacks; the order stays where it is.
+            shortfalls = shortfalls_of(ctx, cands)
+            raise InsufficientStock(
+                _("所选仓库库存不足：") + "；".join(s.text() for s in shortfalls),
+                field="warehouse",
+                details={"shortfalls": [s.__dict__ for s in shortfalls]},
+            )
         if not ranked:
             return _hold(order, ctx, cands, details, actor, automatic, now)
         details["warehouse"] = chosen.warehouse.code

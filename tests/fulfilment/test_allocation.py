@@ -131,3 +131,18 @@ def test_forced_warehouse_by_a_manager(approved, warehouses, skus, stock_in, sta
     assert result.warehouse == warehouses["CD"]
     entry = _last_transition(result.order)
     assert not entry.automatic and entry.actor == staff[Role.MANAGER]
+
+
+def test_a_forced_warehouse_without_stock_is_refused_and_nothing_changes(
+    approved, warehouses, skus, stock_in, staff
+) -> None:
+    import pytest
+
+    from orderhub.inventory.services import InsufficientStock
+
+    stock_in(warehouses["HZ"], skus["BP-2231"], 50)
+    order = approved()
+    with pytest.raises(InsufficientStock, match="所选仓库库存不足：BP-2231 需 20，可用 0"):
+        order_allocate(order_id=order.pk, actor=staff[Role.MANAGER], warehouse_id=warehouses["GZ"].pk)
+    order.refresh_from_db()
+    assert order.status == OrderStatus.SPLIT and not order.holds.exists()
