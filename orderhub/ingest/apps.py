@@ -6,3 +6,7 @@ class IngestConfig(AppConfig):
     name = "orderhub.ingest"
     label = "ingest"
     verbose_name = _("接单")
+
+    def ready(self) -> None:
+        # Registers the import jobs and the periodic SQL-source pull with the worker.
+        from orderhub.ingest import tasks  # noqa: F401

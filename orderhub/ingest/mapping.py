@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import math
 from dataclasses import dataclass, field
 from datetime import datetime
 from functools import lru_cache
@@ -178,8 +179,13 @@ def map_row(plans: list[FieldPlan], row_no: int, cells: list[Any]) -> MappedRow:
 
 def as_naive_text(value: Any) -> Any:
     """JSON-safe cell for staging: datetimes as text, everything else as read."""
+    if type(value) is str:
+        # PostgreSQL stores no NUL character, in text or in JSON.
+        return value.replace("\x00", "") if "\x00" in value else value
     if isinstance(value, datetime):
         return value.strftime("%Y-%m-%d %H:%M:%S")
+    if isinstance(value, float) and not math.isfinite(value):
+        return str(value)
     if isinstance(value, str | int | float | bool) or value is None:
         return value
     return str(value)

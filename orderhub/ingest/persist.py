@@ -270,7 +270,12 @@ def insert_rows(model: Any, rows: list[dict[str, Any]], *, batch: int = 500) -> 
         if internal == "DateTimeField":
             converters.append(ops.adapt_datetimefield_value)
         elif internal == "DecimalField":
-            converters.append(lambda v, f=f: ops.adapt_decimalfield_value(v, f.max_digits, f.decimal_places))
+            if connection.vendor == "sqlite":
+                converters.append(str)  # what Django's registered sqlite3 adapter does for Decimal
+            else:
+                converters.append(
+                    lambda v, f=f: ops.adapt_decimalfield_value(v, f.max_digits, f.decimal_places)
+                )
         elif internal == "JSONField":
             converters.append(lambda v, f=f: f.get_db_prep_save(v, connection))
         else:
@@ -289,6 +294,15 @@ def insert_rows(model: Any, rows: list[dict[str, Any]], *, batch: int = 500) -> 
             v = r.get(name, default)
             out.append(conv(v) if conv is not None and v is not None else v)
         values.append(out)
+    if connection.vendor == "sqlite":
+        # The driver's own cursor: Django's wrapper re-walks every parameter set in Python.
+        connection.ensure_connection()
+        raw = connection.connection.cursor()  # type: ignore[union-attr]
+        try:
+            raw.executemany(sql.replace("%s", "?"), values)
+        finally:
+            raw.close()
+        return
     with connection.cursor() as cur:
         for i in range(0, len(values), batch):
             cur.executemany(sql, values[i : i + batch])

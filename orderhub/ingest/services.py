@@ -120,7 +120,7 @@ def order_update_from_channel(
     now = now or timezone.now()
     fingerprint = fingerprint or draft_fingerprint(draft)
     with transaction.atomic():
-        order = Order.objects.select_for_update().select_related("customer").get(pk=order_id)
+        order = Order.objects.select_for_update(of=("self",)).select_related("customer").get(pk=order_id)
         if _current_fingerprint(order) == fingerprint:
             return RowOutcome.UNCHANGED
         changes = _changes(order, draft)

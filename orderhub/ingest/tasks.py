@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from django.db import transaction
 
-from orderhub.core.jobs import durable_job
+from orderhub.core.jobs import durable_job, periodic
 
 
 @durable_job(queue="default", max_attempts=3)
@@ -35,3 +35,36 @@ def notify_import_holds(items: list[list[object]]) -> int:
             notify_for_hold(order, list(reasons))  # type: ignore[arg-type]
         done += 1
     return done
+
+
+@durable_job(queue="default")
+def pull_sql_source(source_id: int) -> str:
+    """One scheduled pull of an SQL source (a failure is retried with backoff and kept on the source)."""
+    from orderhub.ingest.models import SqlSource
+    from orderhub.ingest.sql_source import sql_source_pull
+
+    source = SqlSource.objects.select_related("preset", "channel").get(pk=source_id)
+    batch = sql_source_pull(source=source)
+    return f"batch {batch.pk}: {batch.status}" if batch else "nothing new"
+
+
+def _every_minute() -> float:
+    return 60.0
+
+
+@periodic("ingest.sql_sources", every=_every_minute)
+@durable_job(queue="periodic")
+def enqueue_due_sql_sources() -> int:
+    """Every minute: enqueue a pull for each active SQL source whose interval has passed."""
+    from django.utils import timezone
+
+    from orderhub.ingest.models import SqlSource
+    from orderhub.ingest.sql_source import sql_sources_due
+
+    due = sql_sources_due()
+    for source in due:
+        with transaction.atomic():
+            # Marking the run now keeps the next minute's tick from enqueuing it again.
+            SqlSource.objects.filter(pk=source.pk).update(last_run_at=timezone.now())
+            pull_sql_source.enqueue(source.pk)
+    return len(due)
