@@ -56,6 +56,7 @@ INSTALLED_APPS = [
     "orderhub.notify",
     "orderhub.insights",
     "orderhub.portal",
+    "orderhub.drafts",
     "orderhub.web",
 ]
 
@@ -217,6 +218,8 @@ STATIC_ROOT = Path(os.environ.get("ORDERHUB_STATIC_ROOT", PROJECT_DIR / "staticf
 NODE_MODULES = PROJECT_DIR / "node_modules"
 STATICFILES_DIRS = [("vendor", NODE_MODULES)] if NODE_MODULES.exists() else []
 WHITENOISE_USE_FINDERS = True
+MEDIA_ROOT = Path(os.environ.get("ORDERHUB_MEDIA_ROOT", Path.cwd() / "media"))
+MEDIA_URL = "media/"
 WHITENOISE_AUTOREFRESH = DEBUG
 
 LOGGING = {

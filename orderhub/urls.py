@@ -14,6 +14,7 @@ urlpatterns = [
     path("notify/", include("orderhub.notify.urls")),
     path("tracking/", include("orderhub.tracking.urls")),
     path("ingest/", include("orderhub.ingest.urls")),
+    path("drafts/", include("orderhub.drafts.urls")),
     path("dashboard/", include("orderhub.insights.urls")),
     path("", include("orderhub.portal.urls")),
     path("", include("orderhub.web.urls")),
