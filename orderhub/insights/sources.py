@@ -30,7 +30,7 @@ LOG_DIMS = tuple(f"order__{f}" for f in ORDER_DIMS)
 # Holds only a rule raises, whoever triggered the rule (e.g. a clerk's allocation finding no stock).
 RULE_ONLY_HOLDS = frozenset({HoldReason.STOCK_CONFLICT, HoldReason.CHANGED_AFTER_ALLOCATION})
 TOUCH_ACTIONS = (LogAction.TRANSITION, LogAction.EDIT, LogAction.HOLD, LogAction.RELEASE)
-CHUNK = 900
+CHUNK = 400  # roots per query; with their parts well under SQLite's 999-variable floor
 
 
 @dataclass(frozen=True)
@@ -70,6 +70,14 @@ def _chunks(ids: Iterable[int]) -> Iterator[list[int]]:
     items = sorted(set(ids))
     for i in range(0, len(items), CHUNK):
         yield items[i : i + CHUNK]
+
+
+def _cards_of(roots: list[int]) -> dict[int, int]:
+    """Card id → root id for these root orders and their parts (index lookups only: an OR
+    across the parent join would scan the whole log)."""
+    cards = {r: r for r in roots}
+    cards.update(Order.objects.filter(parent_id__in=roots).values_list("pk", "parent_id"))
+    return cards
 
 
 def _log(start: datetime, end: datetime, scope: Scope) -> QuerySet[OperationLog]:
@@ -208,10 +216,12 @@ def auto_holds(
     seen_pairs: set[tuple[int, str]] = set()
     seen_roots: set[int] = set()
     for chunk in _chunks(c[0] for c in cands):
-        earlier = _hold_entries(
-            OperationLog.objects.filter(Q(order_id__in=chunk) | Q(order__parent_id__in=chunk), at__lt=start)
-        ).values_list("root", "action", "actor_id", "details")
-        for root, action, actor_id, details in earlier:
+        cards = _cards_of(chunk)
+        earlier = OperationLog.objects.filter(
+            order_id__in=list(cards), at__lt=start, action__in=_HOLD_ACTIONS
+        ).values_list("order_id", "action", "actor_id", "details")
+        for card, action, actor_id, details in earlier:
+            root = cards[card]
             for reason in auto_hold_reasons(action, actor_id, details, system_ids):
                 seen_pairs.add((root, reason))
                 seen_roots.add(root)
@@ -296,16 +306,16 @@ def finished(start: datetime, end: datetime, scope: Scope, *, system_ids: frozen
     entries = list(qs.values_list("order_id", "at", *LOG_DIMS))
     touches: dict[int, int] = {}
     for chunk in _chunks(e[0] for e in entries):
+        cards = _cards_of(chunk)
         manual = (
-            OperationLog.objects.filter(Q(order_id__in=chunk) | Q(order__parent_id__in=chunk))
+            OperationLog.objects.filter(order_id__in=list(cards))
             .filter(action__in=TOUCH_ACTIONS, automatic=False, actor__isnull=False)
             .exclude(actor_id__in=system_ids)
-            .annotate(
-                root=Coalesce("order__parent_id", "order_id"), src=KeyTextTransform("source", "details")
-            )
-            .values_list("root", "action", "src")
+            .annotate(src=KeyTextTransform("source", "details"))
+            .values_list("order_id", "action", "src")
         )
-        for root, action, src in manual:
+        for card, action, src in manual:
+            root = cards[card]
             if action == LogAction.EDIT and src == "channel":
                 continue  # the channel changed the order; a person only ran the import
             touches[root] = touches.get(root, 0) + 1
