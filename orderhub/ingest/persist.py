@@ -10,6 +10,7 @@ next ids are simply max(id)+1…).
 
 from __future__ import annotations
 
+import json
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from decimal import Decimal
@@ -254,6 +255,20 @@ def orders_bulk_create(
     return ids
 
 
+def _datetime_adapter() -> Any:
+    """The backend's datetime adapter, remembering values: a chunk repeats `now` on every row."""
+    adapt = connection.ops.adapt_datetimefield_value
+    seen: dict[datetime, Any] = {}
+
+    def convert(value: datetime) -> Any:
+        out = seen.get(value)
+        if out is None:
+            out = seen[value] = adapt(value)
+        return out
+
+    return convert
+
+
 def insert_rows(model: Any, rows: list[dict[str, Any]], *, batch: int = 500) -> None:
     """INSERT rows given as {attname: value} with executemany: what bulk_create does, without a
     model instance and the per-value field machinery for each row (several times faster for
@@ -268,7 +283,7 @@ def insert_rows(model: Any, rows: list[dict[str, Any]], *, batch: int = 500) -> 
     for f in fields:
         internal = f.get_internal_type()
         if internal == "DateTimeField":
-            converters.append(ops.adapt_datetimefield_value)
+            converters.append(_datetime_adapter())
         elif internal == "DecimalField":
             if connection.vendor == "sqlite":
                 converters.append(str)  # what Django's registered sqlite3 adapter does for Decimal
@@ -276,6 +291,8 @@ def insert_rows(model: Any, rows: list[dict[str, Any]], *, batch: int = 500) -> 
                 converters.append(
                     lambda v, f=f: ops.adapt_decimalfield_value(v, f.max_digits, f.decimal_places)
                 )
+        elif internal == "JSONField" and connection.vendor == "sqlite" and f.encoder is None:
+            converters.append(json.dumps)  # what JSONField.get_db_prep_save does on SQLite
         elif internal == "JSONField":
             converters.append(lambda v, f=f: f.get_db_prep_save(v, connection))
         else:
