@@ -154,6 +154,15 @@ TRACKING = {
     },
 }
 
+# --- Import (接单导入; defaults and every key: orderhub/ingest/conf.py) -------------------------
+
+ORDERHUB_INGEST = {
+    # Files larger than this are refused with a message naming this setting.
+    "MAX_UPLOAD_BYTES": int(os.environ.get("ORDERHUB_IMPORT_MAX_MB", "200")) * 1024 * 1024,
+    # Where uploaded import files are kept with their batches.
+    "FILES_DIR": os.environ.get("ORDERHUB_IMPORT_DIR") or None,
+}
+
 # --- Accounts and security --------------------------------------------------------------------
 
 AUTH_USER_MODEL = "accounts.User"
