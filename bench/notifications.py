@@ -93,6 +93,12 @@ class FakeRobot:
         return f"http://{host}:{port}/robot/send?access_token=bench"
 
 
+def cpu_seconds(pid: int) -> float:
+    """User + system CPU time of a process so far (Linux /proc), independent of the machine's load."""
+    fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+
 # --- databases ---------------------------------------------------------------------------------
 
 
@@ -162,6 +168,7 @@ def run_child(url: str, messages: int, worker_counts: list[int]) -> list[dict[st
         ]
         time.sleep(3)  # let them start and go idle
         tag = f"w{workers}"
+        cpu_before = sum(cpu_seconds(p.pid) for p in procs)
         start = time.perf_counter()
         with transaction.atomic():
             messages_send(
@@ -181,6 +188,7 @@ def run_child(url: str, messages: int, worker_counts: list[int]) -> list[dict[st
             if time.perf_counter() - committed > 600:
                 raise SystemExit("deliveries did not finish within 10 minutes")
         done = time.perf_counter()
+        worker_cpu = sum(cpu_seconds(p.pid) for p in procs) - cpu_before
         for proc in procs:
             proc.send_signal(signal.SIGTERM)
         for proc in procs:
@@ -197,6 +205,7 @@ def run_child(url: str, messages: int, worker_counts: list[int]) -> list[dict[st
                 "requests": received,
                 "bad_signatures": robot.bad_signatures,
                 "load": os.getloadavg()[0],
+                "worker_cpu_s": worker_cpu,
             }
         )
         log(f"{connection.vendor}, {workers} worker(s): {results[-1]['deliveries_per_s']:.0f} deliveries/s")
@@ -244,14 +253,16 @@ def main() -> None:
         ).stdout
         rows.extend(json.loads(out.strip().splitlines()[-1]))
     tmp.cleanup()
+    print(f"machine: {os.cpu_count()} CPUs; load: 1-minute load average at the end of each run")
     print(
         f"{'database':<10} {'workers':>7} {'messages':>8} {'owed/s':>8} {'delivered in':>12} "
-        f"{'deliveries/s':>12} {'requests':>8} {'bad sig':>7}"
+        f"{'deliveries/s':>12} {'per worker-CPU-s':>16} {'requests':>8} {'bad sig':>7} {'load':>5}"
     )
     for r in rows:
+        per_cpu = r["messages"] / r["worker_cpu_s"] if r["worker_cpu_s"] else 0
         print(
             f"{r['db']:<10} {r['workers']:>7} {r['messages']:>8} {r['owe_per_s']:>8.0f} "
-            f"{r['deliver_s']:>11.2f}s {r['deliveries_per_s']:>12.0f} {r['requests']:>8} "
+            f"{r['deliver_s']:>11.2f}s {r['deliveries_per_s']:>12.0f} {per_cpu:>16.0f} {r['requests']:>8} "
             f"{r['bad_signatures']:>7} {r['load']:>5.1f}"
         )
 
