@@ -82,10 +82,26 @@ def find_name(text: str, phone: Found | None) -> Found | None:
         for m in _TITLED.finditer(text)
         if m.group("name")[0] in SURNAMES or m.group("name")[:2] in COMPOUND_SURNAMES
     ]
-    if titled:
+
+    def distance(m: re.Match[str]) -> int:
+        return max(phone.start - m.end(), m.start() - phone.end, 0) if phone else m.start()
+
+    near = [m for m in titled if phone is None or distance(m) <= 8]
+    if near:
         # 「王老板你好 … 林师傅 139…」: the one beside the phone is the receiver.
-        m = min(titled, key=lambda t: abs(t.start() - phone.start) if phone else t.start())
+        m = min(near, key=distance)
         return Found(m.group("name"), m.start(), m.end(), 0.92)
+    beside = _beside_phone(text, phone)
+    if beside is not None:
+        return beside
+    if titled:
+        # A chat screenshot's header names the contact (王师傅) far from the phone.
+        m = min(titled, key=distance)
+        return Found(m.group("name"), m.start(), m.end(), 0.8)
+    return None
+
+
+def _beside_phone(text: str, phone: Found | None) -> Found | None:
     if phone is None:
         return None
     before = re.search(r"([\u4e00-\u9fff]{2,6})[\s,，:：/]*$", text[: phone.start])

@@ -150,24 +150,31 @@ def reading_order(lines: list[OcrLine]) -> str:
             rows.append([line])
     texts: list[str] = []
     previous: list[OcrLine] | None = None
+    singles = [row[0] for row in rows if len(row) == 1]
     for row in rows:
         row.sort(key=lambda ln: ln.box[0])
         text = " ".join(ln.text for ln in row)
-        if previous is not None and _continues(previous, row):
-            texts[-1] += text
+        if previous is not None and _continues(previous, row, singles):
+            # A wrap inside a sentence: Chinese needs no space; only English words do.
+            glue = " " if texts[-1][-1:].isalpha() and texts[-1][-1:].isascii() and text[:1].isalpha() else ""
+            texts[-1] += glue + text
         else:
             texts.append(text)
         previous = row
     return "\n".join(texts)
 
 
-def _continues(previous: list[OcrLine], row: list[OcrLine]) -> bool:
-    """A wrapped line of the same chat bubble: single boxes, same left edge, hardly any gap."""
+def _continues(previous: list[OcrLine], row: list[OcrLine], singles: list[OcrLine]) -> bool:
+    """A wrapped line of the same chat bubble: single boxes, same left edge, hardly any gap, and the
+    line before it is full (as wide as the widest line starting at that edge)."""
     if len(previous) != 1 or len(row) != 1:
         return False
     a, b = previous[0], row[0]
     height = max(a.height, 1)
-    return abs(a.box[0] - b.box[0]) < 0.6 * height and 0 <= b.box[1] - a.box[3] < 0.35 * height
+    if abs(a.box[0] - b.box[0]) >= 0.6 * height or not 0 <= b.box[1] - a.box[3] < 0.35 * height:
+        return False
+    widest = max(ln.box[2] for ln in singles if abs(ln.box[0] - a.box[0]) < 0.6 * height)
+    return a.box[2] >= widest - 1.2 * height
 
 
 def ocr_confidence(lines: list[OcrLine]) -> float:

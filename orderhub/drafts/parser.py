@@ -109,7 +109,7 @@ def _empty_address() -> dict[str, Any]:
 
 def parse_message(text: str, *, index: SkuIndex, directory: CustomerDirectory | None = None) -> ParsedMessage:
     """Receiver, phone, address and lines of one message, each with a confidence in [0, 1]."""
-    clean = half_width(text).replace("\u3000", " ").strip()
+    clean = index.unglue_codes(half_width(text).replace("\u3000", " ").strip())
     result = ParsedMessage(text=text, address=_empty_address())
     rest = clean
 

@@ -12,6 +12,7 @@ from rapidfuzz.distance import LCSseq
 CODE = re.compile(
     r"(?<![A-Za-z0-9])[A-Za-z]{1,5}[-_ ]?\d[0-9A-Za-z]{1,7}(?:[-_][A-Za-z0-9]{1,6})?(?![A-Za-z0-9])"
 )
+_GLUED = re.compile(r"(?<![A-Za-z0-9])[A-Za-z]{1,5}[-_]?\d{3,}")
 _NOT_NAME = re.compile(r"[\s,，.。:：;；!！?？、/\\|()（）\[\]【】\"'“”‘’~～<>《》#＃+＋=-]+")
 # Words around a SKU's name in chat that are not part of it.
 FILLERS = re.compile(
@@ -99,6 +100,30 @@ class SkuIndex:
                 code = self.by_code[best[0]]
                 found.append((m, Candidate(code, self.entries[code].name, best[1] * 0.95, "code_fuzzy")))
         return found
+
+    def unglue_codes(self, text: str) -> str:
+        """OCR drops the space after a code: 「BP-223120套」 → 「BP-2231 20套」 when BP-2231 is known."""
+        out, last = [], 0
+        for m in _GLUED.finditer(text):
+            raw = m.group(0)
+            norm = normalize_code(raw)
+            if norm in self.by_code:
+                continue
+            known = max(
+                (k for k in self.by_code if norm.startswith(k) and norm[len(k) :].isdigit()),
+                key=len,
+                default="",
+            )
+            if not known:
+                continue
+            seen, cut = 0, 0
+            while seen < len(known):
+                if raw[cut] not in "-_ ":
+                    seen += 1
+                cut += 1
+            out.append(text[last : m.start() + cut] + " ")
+            last = m.start() + cut
+        return "".join(out) + text[last:]
 
     # --- names ----------------------------------------------------------------------------
 
