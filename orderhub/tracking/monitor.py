@@ -16,6 +16,7 @@ from django.db.models import F, Q
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
+from orderhub.orders.models import Order
 from orderhub.orders.states import TERMINAL, OrderStatus
 from orderhub.tracking.adapters.base import TrackingError
 from orderhub.tracking.conf import tracking_conf
@@ -24,7 +25,6 @@ from orderhub.tracking.notices import stall_notices_owe
 from orderhub.tracking.services import (
     WATCHED_ORDER_STATES,
     local_time,
-    lock_order_and_shipments,
     order_follow,
     tracking_refresh,
     waybill_label,
@@ -74,7 +74,13 @@ def stall_mark(
     Re-checked under the locks: an event may have arrived, or another worker got here first.
     """
     with transaction.atomic():
-        order, shipments = lock_order_and_shipments(order_id)
+        # An order locked by someone else (another scan worker, a person's transition) is left
+        # to the next scan rather than waited for: several workers then share one burst of
+        # stalls (SKIP LOCKED on PostgreSQL; SQLite serialises writers anyway).
+        order = Order.objects.select_for_update(skip_locked=True).filter(pk=order_id).first()
+        if order is None:
+            return False, None
+        shipments = list(Shipment.objects.select_for_update().filter(order_id=order_id).order_by("pk"))
         shipment = next((s for s in shipments if s.pk == shipment_id), None)
         if shipment is None or shipment.stall_due_at is None or shipment.stall_due_at > now or shipment.alert:
             return False, None
