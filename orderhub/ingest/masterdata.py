@@ -21,7 +21,7 @@ from orderhub.ingest.models import ImportChunk, ImportIssue, RowOutcome
 from orderhub.ingest.normalize import Phone, resolve_address
 
 if TYPE_CHECKING:
-    from orderhub.ingest.services import Context
+    from orderhub.ingest.pipeline import Context
 
 _TIERS = {
     "vip": CustomerTier.VIP,
@@ -91,7 +91,7 @@ def _changed(obj: Any, values: dict[str, Any]) -> bool:
 
 
 def process_master_chunk(ctx: Context, chunk: ImportChunk) -> tuple[list[list[Any]], list[ImportIssue]]:
-    from orderhub.ingest.services import is_total_row, map_chunk_rows
+    from orderhub.ingest.pipeline import is_total_row, map_chunk_rows
 
     kind = ctx.batch.kind
     mapped, rejected = map_chunk_rows(ctx.plan, chunk.rows)

@@ -5,6 +5,7 @@ Views are thin: they parse the request, call the ingest services and render.
 
 from __future__ import annotations
 
+import io
 import tempfile
 from pathlib import Path
 from typing import Any
@@ -128,6 +129,37 @@ def batch_report(request: HttpRequest, batch_id: int) -> HttpResponse:
         content_type="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
     )
     response["Content-Disposition"] = f'attachment; filename="import-{batch.pk}-problems.xlsx"'
+    return response
+
+
+# --- export -----------------------------------------------------------------------------------
+
+EXPORT_TYPES = {
+    "xlsx": "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
+    "csv": "text/csv; charset=utf-8",
+    "jsonl": "application/x-ndjson",
+}
+
+
+@login_required
+@require_GET
+def export_orders(request: HttpRequest) -> HttpResponse:
+    """The order list's filters (same query string as /orders/) plus `format`: a file download.
+
+    Everyone sees only what the order list shows them: sales export their own orders.
+    """
+    from orderhub.ingest.export import orders_export
+    from orderhub.web.forms import OrderFilterForm
+
+    fmt = request.GET.get("format", "xlsx")
+    if fmt not in EXPORT_TYPES:
+        raise Http404
+    channels = list(Channel.objects.order_by("code").values_list("code", "name"))
+    filters = OrderFilterForm(request.GET or None, channels=channels).to_filters()
+    buf = io.BytesIO()
+    orders_export(actor=request.user, filters=filters, fmt=fmt, out=buf)  # type: ignore[arg-type]
+    response = HttpResponse(buf.getvalue(), content_type=EXPORT_TYPES[fmt])
+    response["Content-Disposition"] = f'attachment; filename="orders.{fmt}"'
     return response
 
 

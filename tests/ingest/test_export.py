@@ -56,3 +56,15 @@ def test_export_is_scoped_to_the_salesperson(tmp_path: Path, make_order, staff):
     buf = io.BytesIO()
     assert orders_export(actor=staff["sales2"], filters=OrderFilters(), fmt="jsonl", out=buf) == 0
     assert orders_export(actor=staff[Role.SALES], filters=OrderFilters(), fmt="jsonl", out=io.BytesIO()) == 1
+
+
+def test_export_from_the_web_with_the_order_list_filters(client, make_order, staff):
+    make_order(channel_order_no="MINE")
+    make_order(channel_order_no="OTHER", channel_code="pdd")
+    client.force_login(staff[Role.SALES])
+
+    r = client.get("/ingest/export/", {"channel": "manual", "format": "csv"})
+
+    assert r.status_code == 200 and r["Content-Disposition"].endswith('orders.csv"')
+    rows = list(csv.reader(io.StringIO(r.content.decode("utf-8-sig"))))
+    assert [row[2] for row in rows[1:]] == ["MINE"]

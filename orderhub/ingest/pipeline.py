@@ -1,0 +1,626 @@
+"""The import pipeline: keep the file, stage its raw rows in chunks, then map, validate and persist
+each chunk in one transaction (CONVENTIONS §6). A file that cannot be read stages nothing and
+imports nothing; a crash mid-way resumes at the first unprocessed chunk.
+"""
+
+from __future__ import annotations
+
+import hashlib
+from collections import Counter
+from collections.abc import Callable
+from dataclasses import dataclass
+from pathlib import Path
+from typing import IO, Any
+
+from django.core.files import File
+from django.db import transaction
+from django.db.models import F
+from django.utils import timezone
+from django.utils.translation import gettext as _
+
+from orderhub.accounts.models import User
+from orderhub.catalog.models import Customer
+from orderhub.core.errors import NotFound
+from orderhub.ingest.conf import ingest_setting
+from orderhub.ingest.drafts import Catalog, DraftResult, Rejection, build_draft, draft_fingerprint
+from orderhub.ingest.fields import ImportKind
+from orderhub.ingest.mapping import FieldPlan, MappedRow, as_naive_text, compile_mapping, map_row
+from orderhub.ingest.models import (
+    BatchSource,
+    BatchStatus,
+    Channel,
+    ImportBatch,
+    ImportChunk,
+    ImportIssue,
+    MappingPreset,
+    RowOutcome,
+)
+from orderhub.ingest.persist import NewOrder, duplicate_holds, orders_bulk_create
+from orderhub.ingest.readers import FileRefused, Row, check_size, open_rows
+from orderhub.ingest.suggest import HEADER_SCAN_ROWS, find_header_row, header_texts
+from orderhub.orders.models import HoldReason, Order
+from orderhub.orders.services import LineDraft
+
+# --- creating a batch ---------------------------------------------------------------------------
+
+
+def preset_get(name: str) -> MappingPreset:
+    from orderhub.ingest.presets import presets_ensure_builtin
+
+    presets_ensure_builtin()
+    preset = MappingPreset.objects.filter(name=name).first()
+    if preset is None:
+        raise NotFound(_("映射方案「%(n)s」不存在") % {"n": name}, field="preset")
+    return preset
+
+
+def channel_get(code: str) -> Channel:
+    channel = Channel.objects.filter(code=code).first()
+    if channel is None:
+        raise NotFound(_("渠道「%(c)s」不存在") % {"c": code}, field="channel")
+    return channel
+
+
+def batch_create_from_file(
+    *,
+    fileobj: IO[bytes],
+    filename: str,
+    actor: User | None,
+    kind: str = ImportKind.ORDERS,
+    preset_name: str | None = None,
+    channel_code: str | None = None,
+    encoding: str | None = None,
+    sheet: str | None = None,
+    size: int | None = None,
+) -> ImportBatch:
+    """Keep the uploaded file and register a batch for it; refuses over-size files before storing."""
+    if size is not None:
+        check_size(size)
+    preset = preset_get(preset_name) if preset_name else None
+    channel = channel_get(channel_code) if channel_code else None
+    batch = ImportBatch(
+        kind=kind,
+        source=BatchSource.FILE,
+        channel=channel,
+        preset=preset,
+        preset_name=preset.name if preset else "",
+        filename=Path(filename).name[:255],
+        created_by=actor,
+        options={"encoding": encoding or "", "sheet": sheet or ""},
+    )
+    digest = hashlib.sha256()
+    total = 0
+    limit = ingest_setting("MAX_UPLOAD_BYTES")
+
+    class _Hashing(File):  # type: ignore[type-arg]
+        def chunks(self, chunk_size: int | None = None) -> Any:
+            nonlocal total
+            for piece in super().chunks(chunk_size):
+                total += len(piece)
+                if total > limit:
+                    raise FileRefused(
+                        _("文件超过上限 %(m)s MB（可在设置 ORDERHUB_INGEST['MAX_UPLOAD_BYTES'] 中调整）")
+                        % {"m": limit // 1024 // 1024},
+                        field="file",
+                    )
+                digest.update(piece)
+                yield piece
+
+    stored = _Hashing(fileobj, name=batch.filename or "upload")
+    batch.file.save(batch.filename or "upload", stored, save=False)
+    batch.size = total
+    batch.sha256 = digest.hexdigest()
+    if total == 0:
+        batch.file.delete(save=False)
+        raise FileRefused(_("文件是空的"), field="file")
+    batch.save()
+    return batch
+
+
+def batch_create_from_rows(
+    *,
+    kind: str,
+    source: str,
+    headers: list[str],
+    rows: list[list[Any]],
+    actor: User | None,
+    preset: MappingPreset | None = None,
+    channel: Channel | None = None,
+    label: str = "",
+    options: dict[str, Any] | None = None,
+) -> ImportBatch:
+    """A batch whose raw rows come from an API payload or an SQL query, staged now (not yet
+    processed: call `batch_run`). Refuses (FileRefused) when the mapping does not fit."""
+    from orderhub.ingest.presets import resolve_mapping
+
+    mapping, used, note = resolve_mapping(kind, headers, preset=preset, samples=rows[:20])
+    batch = ImportBatch(
+        kind=kind,
+        source=source,
+        channel=channel,
+        preset=used,
+        preset_name=used.name if used else "",
+        mapping=mapping,
+        mapping_note=note[:255],
+        filename=label[:255],
+        headers=headers,
+        created_by=actor,
+        options=options or {},
+        status=BatchStatus.RUNNING,
+        started_at=timezone.now(),
+    )
+    if kind == ImportKind.ORDERS and channel is None:
+        batch.channel = _channel_for(used)
+    plan = _plan_for(batch)
+    with transaction.atomic():
+        batch.save()
+        batch.total_rows = stage_rows(batch, plan, (Row(i + 1, list(r), len(r)) for i, r in enumerate(rows)))
+        batch.save(update_fields=["total_rows"])
+    return batch
+
+
+# --- running a batch ----------------------------------------------------------------------------
+
+
+@dataclass
+class Plan:
+    kind: str
+    headers: list[str]
+    plans: list[FieldPlan]
+    key_plan: FieldPlan | None
+
+
+def _fail(batch: ImportBatch, message: str) -> ImportBatch:
+    with transaction.atomic():
+        ImportChunk.objects.filter(batch=batch).delete()
+        ImportIssue.objects.filter(batch=batch).delete()
+        batch.status = BatchStatus.FAILED
+        batch.message = message
+        batch.finished_at = timezone.now()
+        batch.save(update_fields=["status", "message", "finished_at"])
+    return batch
+
+
+def batch_run(
+    batch_id: int, *, actor: User | None = None, progress: Callable[[ImportBatch], None] | None = None
+) -> ImportBatch:
+    """Stage (if not yet) and process a batch; safe to call again after a crash (resumes)."""
+    batch = ImportBatch.objects.select_related("channel", "preset", "created_by").get(pk=batch_id)
+    if batch.status in (BatchStatus.DONE, BatchStatus.FAILED):
+        return batch
+    actor = actor or batch.created_by
+    try:
+        if batch.status in (BatchStatus.PENDING, BatchStatus.READING):
+            ImportBatch.objects.filter(pk=batch.pk).update(
+                status=BatchStatus.READING, started_at=timezone.now()
+            )
+            batch.status = BatchStatus.READING
+            _stage_file(batch)
+        plan = _plan_for(batch)
+        if progress:
+            progress(batch)
+        _process(batch, plan, actor, progress)
+    except FileRefused as exc:
+        return _fail(batch, exc.message)
+    batch.refresh_from_db()
+    return batch
+
+
+def _stage_file(batch: ImportBatch) -> None:
+    from orderhub.ingest.presets import resolve_mapping
+
+    ImportChunk.objects.filter(batch=batch).delete()
+    path = Path(batch.file.path)
+    info, rows = open_rows(
+        path,
+        filename=batch.filename,
+        encoding=batch.options.get("encoding") or None,
+        sheet=batch.options.get("sheet") or None,
+    )
+    head: list[Row] = []
+    for row in rows:
+        if row.cells:
+            head.append(row)
+        if len(head) >= HEADER_SCAN_ROWS:
+            break
+    if not head:
+        raise FileRefused(_("文件中没有任何数据行"), field="file")
+    idx = find_header_row(batch.kind, head)
+    if batch.preset and batch.preset.headers:
+        idx = _best_preset_row(head, batch.preset.headers, idx)
+    header_row = head[idx]
+    if header_row.width > ingest_setting("MAX_COLUMNS"):
+        raise FileRefused(
+            _("表头有 %(n)s 列，超过上限 %(m)s 列")
+            % {"n": header_row.width, "m": ingest_setting("MAX_COLUMNS")},
+            field="file",
+        )
+    headers = header_texts(header_row.cells)
+    mapping, preset, note = resolve_mapping(
+        batch.kind, headers, preset=batch.preset, samples=[r.cells for r in head[idx + 1 :]]
+    )
+    batch.headers = headers
+    batch.header_row = header_row.row_no
+    batch.mapping = mapping
+    batch.preset = preset
+    batch.preset_name = preset.name if preset else ""
+    batch.mapping_note = note[:255]
+    batch.file_format = info.format
+    batch.encoding = info.encoding
+    if batch.kind == ImportKind.ORDERS and batch.channel is None:
+        batch.channel = _channel_for(preset)
+    plan = _plan_for(batch)  # validates the mapping against the headers before anything is staged
+
+    def data_rows() -> Any:
+        yield from head[idx + 1 :]
+        yield from rows
+
+    total = stage_rows(batch, plan, data_rows())
+    batch.sheet = info.sheet
+    batch.total_rows = total
+    batch.status = BatchStatus.RUNNING
+    batch.save()
+
+
+def _best_preset_row(head: list[Row], preset_headers: list[str], default: int) -> int:
+    from orderhub.ingest.text import header_key
+
+    wanted = {header_key(h) for h in preset_headers}
+    best, best_i = 0, default
+    for i, row in enumerate(head):
+        hits = len(wanted & {header_key(c) for c in row.cells if c not in (None, "")})
+        if hits > best:
+            best, best_i = hits, i
+    return best_i
+
+
+def _channel_for(preset: MappingPreset | None) -> Channel:
+    if preset and preset.channel_id:
+        return preset.channel  # type: ignore[return-value]
+    if preset and preset.channel_kind:
+        found = list(Channel.objects.filter(kind=preset.channel_kind, active=True)[:2])
+        if len(found) == 1:
+            return found[0]
+        if len(found) > 1:
+            raise FileRefused(
+                _("有多个「%(k)s」类型的渠道，请用 --channel 指定")
+                % {"k": preset.get_channel_kind_display()},
+                field="channel",
+            )
+        raise FileRefused(
+            _("还没有「%(k)s」类型的渠道：请先建立渠道，或用 --channel 指定")
+            % {"k": preset.get_channel_kind_display()},
+            field="channel",
+        )
+    raise FileRefused(_("请指定导入到哪个渠道（--channel）"), field="channel")
+
+
+def _plan_for(batch: ImportBatch) -> Plan:
+    plans = compile_mapping(batch.kind, batch.mapping, batch.headers, strict=batch.source == BatchSource.FILE)
+    key_name = "channel_order_no" if batch.kind == ImportKind.ORDERS else None
+    key_plan = next((p for p in plans if p.name == key_name), None)
+    return Plan(batch.kind, batch.headers, plans, key_plan)
+
+
+def _row_key(plan: Plan, cells: list[Any]) -> str:
+    if plan.key_plan is None:
+        return ""
+    mapped = map_row([plan.key_plan], 0, cells)
+    return str(mapped.values.get(plan.key_plan.name) or "")
+
+
+def stage_rows(batch: ImportBatch, plan: Plan, rows: Any) -> int:
+    """Write raw rows into chunks; an order's consecutive rows never straddle two chunks."""
+    size = ingest_setting("CHUNK_ROWS")
+    max_rows = ingest_setting("MAX_ROWS")
+    seq, total = 0, 0
+    buf: list[list[Any]] = []
+    last_key: str | None = None
+    pending: list[ImportChunk] = []
+
+    def flush() -> None:
+        nonlocal seq, buf
+        if buf:
+            pending.append(ImportChunk(batch=batch, seq=seq, rows=buf))
+            seq += 1
+            buf = []
+        if len(pending) >= 10:
+            ImportChunk.objects.bulk_create(pending)
+            pending.clear()
+
+    for row in rows:
+        if not row.cells or all(c in (None, "") for c in row.cells):
+            continue
+        total += 1
+        if total > max_rows:
+            raise FileRefused(_("数据超过 %(m)s 行的上限，请拆分文件后导入") % {"m": max_rows}, field="file")
+        key = _row_key(plan, row.cells) if len(buf) >= size else None
+        if key is not None and key != last_key:
+            flush()
+        if len(buf) >= size - 1:
+            last_key = _row_key(plan, row.cells)
+        buf.append([row.row_no, [as_naive_text(c) for c in row.cells], row.width])
+        if len(buf) >= size * 4:  # a single order this large: split anyway, lines merge later
+            flush()
+    flush()
+    if pending:
+        ImportChunk.objects.bulk_create(pending)
+    return total
+
+
+# --- processing ---------------------------------------------------------------------------------
+
+
+@dataclass
+class Context:
+    batch: ImportBatch
+    plan: Plan
+    actor: User | None
+    catalog: Catalog | None = None
+
+
+def _process(
+    batch: ImportBatch, plan: Plan, actor: User | None, progress: Callable[[ImportBatch], None] | None
+) -> None:
+    ctx = Context(batch=batch, plan=plan, actor=actor)
+    _tune_connection()
+    if batch.kind == ImportKind.ORDERS:
+        ctx.catalog = Catalog.load()
+    chunk_ids = list(
+        ImportChunk.objects.filter(batch=batch, processed=False).order_by("seq").values_list("pk", flat=True)
+    )
+    for chunk_id in chunk_ids:
+        with transaction.atomic():
+            chunk = ImportChunk.objects.select_for_update().get(pk=chunk_id)
+            if chunk.processed:
+                continue
+            if batch.kind == ImportKind.ORDERS:
+                outcomes, issues = _process_order_chunk(ctx, chunk)
+            else:
+                from orderhub.ingest.masterdata import process_master_chunk
+
+                outcomes, issues = process_master_chunk(ctx, chunk)
+            _record(batch, chunk, outcomes, issues)
+        if progress:
+            batch.refresh_from_db()
+            progress(batch)
+    now = timezone.now()
+    ImportBatch.objects.filter(pk=batch.pk).update(status=BatchStatus.DONE, finished_at=now)
+
+
+def _tune_connection() -> None:
+    """SQLite's default page cache is 2 MB: a large import updates ~20 B-tree indexes of the order
+    table at random positions, so give this connection a cache that holds them."""
+    from django.db import connection
+
+    if connection.vendor == "sqlite":
+        with connection.cursor() as cur:
+            cur.execute(f"PRAGMA cache_size = -{int(ingest_setting('SQLITE_CACHE_MB')) * 1024}")
+
+
+def _record(
+    batch: ImportBatch, chunk: ImportChunk, outcomes: list[list[Any]], issues: list[ImportIssue]
+) -> None:
+    ImportIssue.objects.bulk_create(issues)
+    chunk.processed = True
+    chunk.outcomes = outcomes
+    chunk.save(update_fields=["processed", "outcomes"])
+    counts = Counter(o[1] for o in outcomes)
+    fresh = (
+        ImportBatch.objects.select_for_update()
+        .only("hold_counts", "reject_counts", "options")
+        .get(pk=batch.pk)
+    )
+    orders = Counter(fresh.options.get("orders", {}))
+    for outcome, _order_id in {(o[1], o[2]) for o in outcomes if o[2]}:
+        orders[outcome] += 1
+    options = {**fresh.options, "orders": dict(orders)}
+    holds = Counter(fresh.hold_counts)
+    rejects = Counter(fresh.reject_counts)
+    for issue in issues:
+        if issue.outcome == RowOutcome.REJECTED:
+            rejects[issue.code] += 1
+        elif issue.outcome in (RowOutcome.HELD, RowOutcome.CONFLICT):
+            holds[issue.code] += 1
+    ImportBatch.objects.filter(pk=batch.pk).update(
+        processed_rows=F("processed_rows") + len(outcomes),
+        created_count=F("created_count") + counts[RowOutcome.CREATED],
+        held_count=F("held_count") + counts[RowOutcome.HELD],
+        updated_count=F("updated_count") + counts[RowOutcome.UPDATED],
+        unchanged_count=F("unchanged_count") + counts[RowOutcome.UNCHANGED],
+        conflict_count=F("conflict_count") + counts[RowOutcome.CONFLICT],
+        rejected_count=F("rejected_count") + counts[RowOutcome.REJECTED],
+        skipped_count=F("skipped_count") + counts[RowOutcome.SKIPPED],
+        hold_counts=dict(holds),
+        reject_counts=dict(rejects),
+        options=options,
+    )
+
+
+_TOTAL_WORDS = ("合计", "总计", "小计", "汇总")
+
+
+def is_total_row(cells: list[Any]) -> bool:
+    """A totals line under the data (「合计」 in one of its first cells)."""
+    for c in cells[:3]:
+        text = str(c or "").replace(" ", "").rstrip(":：")
+        if text in _TOTAL_WORDS:
+            return True
+    return False
+
+
+def map_chunk_rows(plan: Plan, chunk_rows: list[list[Any]]) -> tuple[list[MappedRow], list[Rejection]]:
+    mapped: list[MappedRow] = []
+    rejected: list[Rejection] = []
+    max_cols = ingest_setting("MAX_COLUMNS")
+    for row_no, cells, width in chunk_rows:
+        if width > max_cols:
+            rejected.append(
+                Rejection(
+                    row_no,
+                    "",
+                    "too_wide",
+                    _("该行有 %(n)s 列，超过上限 %(m)s 列") % {"n": width, "m": max_cols},
+                )
+            )
+            continue
+        mapped.append(map_row(plan.plans, row_no, cells))
+    return mapped, rejected
+
+
+def _process_order_chunk(ctx: Context, chunk: ImportChunk) -> tuple[list[list[Any]], list[ImportIssue]]:
+    batch, plan = ctx.batch, ctx.plan
+    assert batch.channel is not None and ctx.catalog is not None
+    outcomes: list[list[Any]] = []
+    issues: list[ImportIssue] = []
+    mapped, rejected = map_chunk_rows(plan, chunk.rows)
+    groups: dict[str, list[MappedRow]] = {}
+    for r in mapped:
+        key = str(r.values.get("channel_order_no") or "")
+        if is_total_row(r.cells):
+            outcomes.append([r.row_no, RowOutcome.SKIPPED, None])
+            continue
+        if not key:
+            errs = [e for e in r.errors if e.column]
+            if errs:
+                rejected.extend(Rejection(r.row_no, e.column, e.code, e.message) for e in errs)
+            else:
+                rejected.append(Rejection(r.row_no, _("渠道订单号"), "no_order_no", _("缺少渠道订单号")))
+            continue
+        groups.setdefault(key, []).append(r)
+    customer_codes = {str(r.values.get("customer_code")) for r in mapped if r.values.get("customer_code")}
+    customers = (
+        {c.code: c for c in Customer.objects.filter(code__in=customer_codes)} if customer_codes else {}
+    )
+    usernames = {str(r.values.get("owner_username")) for r in mapped if r.values.get("owner_username")}
+    owners = (
+        dict(User.objects.filter(username__in=usernames).values_list("username", "pk")) if usernames else {}
+    )
+    results = [
+        build_draft(k, rows, channel=batch.channel, catalog=ctx.catalog, customers=customers)
+        for k, rows in groups.items()
+    ]
+    existing: dict[str, int] = {}
+    this_batch: set[str] = set()
+    for no, pk, snap in Order.objects.filter(
+        channel=batch.channel, channel_order_no__in=list(groups)
+    ).values_list("channel_order_no", "pk", "lines_snapshot"):
+        existing[no] = pk
+        if isinstance(snap, dict) and snap.get("batch") == batch.pk:
+            this_batch.add(no)
+    new: list[NewOrder] = []
+    for res in results:
+        for row_no, _why in res.skipped:
+            outcomes.append([row_no, RowOutcome.SKIPPED, None])
+        if res.draft is None:
+            rejected.extend(res.rejections)
+            continue
+        if res.key in existing:
+            outcome = _update_existing(ctx, res, existing[res.key], res.key in this_batch)
+            order_id = existing[res.key]
+            for n in res.row_nos:
+                if not any(n == s[0] for s in res.skipped):
+                    outcomes.append([n, outcome, order_id])
+            if outcome == RowOutcome.CONFLICT:
+                issues.append(
+                    ImportIssue(
+                        batch=batch,
+                        row_no=res.row_nos[0],
+                        outcome=RowOutcome.CONFLICT,
+                        code=HoldReason.CHANGED_AFTER_ALLOCATION,
+                        message=str(HoldReason.CHANGED_AFTER_ALLOCATION.label),
+                        channel_order_no=res.key,
+                        order_id=order_id,
+                    )
+                )
+            continue
+        new.append(
+            NewOrder(
+                res.draft, res.fingerprint, [n for n in res.row_nos if n not in {s[0] for s in res.skipped}]
+            )
+        )
+    # Orders of earlier chunks are already in the table: only this chunk's need remembering.
+    duplicate_holds(new, {})
+    created = orders_bulk_create(
+        new=new,
+        channel=batch.channel,
+        actor=ctx.actor,
+        now=timezone.now(),
+        batch_id=batch.pk,
+        catalog=ctx.catalog,
+        customers=customers,
+        owners=owners,
+    )
+    for n, order_id in zip(new, created, strict=True):
+        outcome = RowOutcome.HELD if n.holds else RowOutcome.CREATED
+        for row_no in n.row_nos:
+            outcomes.append([row_no, outcome, order_id])
+        for reason, detail in n.holds or []:
+            issues.append(
+                ImportIssue(
+                    batch=batch,
+                    row_no=n.row_nos[0],
+                    outcome=RowOutcome.HELD,
+                    code=reason,
+                    message=(
+                        f"{HoldReason(reason).label}：{detail}" if detail else str(HoldReason(reason).label)
+                    )[:500],
+                    channel_order_no=n.draft.channel_order_no or "",
+                    order_id=order_id,
+                )
+            )
+    rejected_rows: set[int] = set()
+    for rj in rejected:
+        if rj.row_no not in rejected_rows:
+            rejected_rows.add(rj.row_no)
+            outcomes.append([rj.row_no, RowOutcome.REJECTED, None])
+        issues.append(
+            ImportIssue(
+                batch=batch,
+                row_no=rj.row_no,
+                column=rj.column[:128],
+                outcome=RowOutcome.REJECTED,
+                code=rj.code[:32],
+                message=rj.message[:500],
+                channel_order_no=_key_of(chunk, rj.row_no, mapped),
+            )
+        )
+    outcomes.sort(key=lambda o: o[0])
+    return outcomes, issues
+
+
+def _key_of(chunk: ImportChunk, row_no: int, mapped: list[MappedRow]) -> str:
+    for r in mapped:
+        if r.row_no == row_no:
+            return str(r.values.get("channel_order_no") or "")[:64]
+    return ""
+
+
+def _update_existing(ctx: Context, res: DraftResult, order_id: int, seen_in_batch: bool) -> str:
+    assert res.draft is not None
+    draft = res.draft
+    if seen_in_batch:
+        # More lines of an order that an earlier chunk of this same file already created.
+        prev = Order.objects.filter(pk=order_id).values_list("lines_snapshot", flat=True).first() or {}
+        lines = [
+            LineDraft(ln["sku_code"], int(ln["quantity"]), _dec(ln["unit_price"]), ln.get("name", ""))
+            for ln in (prev.get("lines", []) if isinstance(prev, dict) else [])
+        ]
+        draft.lines = lines + draft.lines
+        res.fingerprint = draft_fingerprint(draft)
+    from orderhub.ingest.services import order_update_from_channel
+
+    return order_update_from_channel(
+        order_id=order_id,
+        draft=draft,
+        actor=ctx.actor,
+        fingerprint=res.fingerprint,
+        batch_id=ctx.batch.pk,
+        row_nos=res.row_nos,
+    )
+
+
+def _dec(value: Any) -> Any:
+    from decimal import Decimal
+
+    return Decimal(str(value))
