@@ -66,7 +66,7 @@ class SkuIndex:
 
     @classmethod
     def build(cls, entries: Iterable[SkuEntry]) -> SkuIndex:
-        index = cls({e.code: e for e in entries})
+        index = cls({e.code: e for e in sorted(entries, key=lambda e: e.code)})  # ties: stable order
         for e in index.entries.values():
             index.by_code[normalize_code(e.code)] = e.code
             index.by_ocr_code.setdefault(normalize_code(e.code).translate(_OCR_CODE), e.code)

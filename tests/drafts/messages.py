@@ -226,7 +226,7 @@ CASES: list[Case] = [
     ),
     # typos in SKU names: matched, and the line is flagged for a look
     Case(
-        "刹车皮20套 发到浙江台州椒江区东环大道88号 王师傅 13812345678",
+        "杀车片20套 发到浙江台州椒江区东环大道88号 王师傅 13812345678",
         "王师傅",
         "13812345678",
         *JIAOJIANG,
