@@ -200,3 +200,19 @@ def test_an_order_split_across_chunks_keeps_all_its_lines(
     f2 = Order.objects.get(channel_order_no="F2")
     assert [ln.sku_code for ln in f2.lines.order_by("line_no")] == ["BP-2231", "OF-1102", "HL-8810"]
     assert batch.processed_rows == 5
+
+
+def test_unknown_customer_code_holds_for_a_person(run_import, shop_channels, skus, customer):
+    data = ex.csv_bytes(
+        [
+            ["订单号", "客户编码", "商家编码", "数量"],
+            ["U1", "D9999", "BP-2231", 1],
+            ["U2", "D0001", "BP-2231", 1],
+        ]
+    )
+
+    run_import(data, "u8.csv", channel_code="u8")
+
+    assert "D9999" in holds_of("U1")[HoldReason.MANUAL]
+    assert holds_of("U2") == {}  # address and phone from the dealer's master record
+    assert Order.objects.get(channel_order_no="U2").customer == customer
