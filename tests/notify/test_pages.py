@@ -75,3 +75,13 @@ def test_everyone_sets_their_own_preferences(staff) -> None:
     client.post("/notify/preferences/", {"muted_channels": ["inbox"]})
     pref.refresh_from_db()
     assert pref.muted_channels == [] or "inbox" not in pref.muted_channels
+
+
+def test_the_pages_speak_english_too(staff) -> None:
+    manager = login(staff[Role.MANAGER])
+    manager.cookies["django_language"] = "en"
+    page = page_text(manager.get("/notify/failed/", headers={"accept-language": "en"}))
+    assert "Failed notifications" in page and "No failed notifications." in page
+    assert "Message templates" in page_text(
+        manager.get("/notify/templates/", headers={"accept-language": "en"})
+    )
