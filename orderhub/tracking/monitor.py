@@ -16,6 +16,8 @@ from django.db.models import F, Q
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
+from orderhub.accounts.models import User
+from orderhub.accounts.services import system_user
 from orderhub.orders.models import Order
 from orderhub.orders.states import TERMINAL, OrderStatus
 from orderhub.tracking.adapters.base import TrackingError
@@ -66,7 +68,7 @@ def stall_reason(shipment: Shipment, now: datetime, threshold_hours: float) -> s
 
 
 def stall_mark(
-    *, shipment_id: int, order_id: int, now: datetime, thresholds: Thresholds
+    *, shipment_id: int, order_id: int, now: datetime, thresholds: Thresholds, actor: User | None = None
 ) -> tuple[bool, str | None]:
     """Mark one due parcel stalled and move its order to 物流异常.
 
@@ -95,7 +97,7 @@ def stall_mark(
         shipment.alerted_at = now
         shipment.stall_due_at = None
         shipment.save(update_fields=["alert", "alert_reason", "alerted_at", "stall_due_at"])
-        moved = order_follow(order, shipments, now)
+        moved = order_follow(order, shipments, now, actor=actor)
         # Committed with the stall: the people responsible and the receiver hear of it once.
         stall_notices_owe(
             shipment=shipment, order=order, now=now, hours=hours, order_moved=moved == OrderStatus.EXCEPTION
@@ -111,10 +113,12 @@ def stall_scan(*, now: datetime | None = None, limit: int | None = None) -> Scan
     if not due:
         return result
     thresholds = Thresholds.load()
+    actor = system_user()
+    _ = actor.role_names  # loaded once for the whole scan, not once per parcel
     for shipment_id, order_id in due:
         try:
             marked, moved = stall_mark(
-                shipment_id=shipment_id, order_id=order_id, now=now, thresholds=thresholds
+                shipment_id=shipment_id, order_id=order_id, now=now, thresholds=thresholds, actor=actor
             )
         except Exception:  # one bad order must not hide every other stall
             logger.exception("stall monitor: shipment %s failed", shipment_id)

@@ -17,6 +17,7 @@ from django.db import transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
+from orderhub.accounts.models import User
 from orderhub.accounts.services import system_user
 from orderhub.core.errors import ValidationFailed
 from orderhub.orders.models import OperationLog, Order, PhoneKind
@@ -262,11 +263,13 @@ def _exception_is_ours(order: Order) -> bool:
     return bool(entry and isinstance(entry.details, dict) and entry.details.get("source") == "tracking")
 
 
-def _move(order: Order, to: str, reason: str, details: dict[str, Any], now: datetime) -> str:
+def _move(
+    order: Order, to: str, reason: str, details: dict[str, Any], now: datetime, actor: User | None
+) -> str:
     order_transition(
         order_id=order.pk,
         to=to,
-        actor=system_user(),
+        actor=actor or system_user(),
         expected_version=order.version,
         reason=reason,
         details=details,
@@ -276,12 +279,14 @@ def _move(order: Order, to: str, reason: str, details: dict[str, Any], now: date
     return to
 
 
-def order_follow(order: Order, shipments: list[Shipment], now: datetime) -> str | None:
+def order_follow(
+    order: Order, shipments: list[Shipment], now: datetime, *, actor: User | None = None
+) -> str | None:
     """Move a locked order to the state its parcels call for; returns the new state if moved.
 
     Any parcel alerted (stalled or carrier problem) → 物流异常; every parcel signed for →
     已完成; otherwise → 已发货. Tracking lifts only an exception it raised itself: one a person
-    raised stays until a person resolves it.
+    raised stays until a person resolves it. `actor` defaults to the system user.
     """
     if not shipments:
         return None
@@ -291,20 +296,20 @@ def order_follow(order: Order, shipments: list[Shipment], now: datetime) -> str 
     if order.status == S.SHIPPED:
         if alerted:
             first = alerted[0]
-            return _move(order, S.EXCEPTION, first.alert_reason, _details(first, first.alert), now)
+            return _move(order, S.EXCEPTION, first.alert_reason, _details(first, first.alert), now, actor)
         if delivered:
             reason = _("已签收：%(w)s — %(e)s") % {"w": waybill_label(newest), "e": newest.last_event_desc}
-            return _move(order, S.COMPLETED, reason, _details(newest, "delivered"), now)
+            return _move(order, S.COMPLETED, reason, _details(newest, "delivered"), now, actor)
     elif order.status == S.EXCEPTION and not alerted and _exception_is_ours(order):
         if delivered:
             reason = _("已签收：%(w)s — %(e)s") % {"w": waybill_label(newest), "e": newest.last_event_desc}
-            return _move(order, S.COMPLETED, reason, _details(newest, "delivered"), now)
+            return _move(order, S.COMPLETED, reason, _details(newest, "delivered"), now, actor)
         reason = _("物流恢复：%(w)s — %(e)s（%(at)s）") % {
             "w": waybill_label(newest),
             "e": newest.last_event_desc,
             "at": local_time(newest.last_event_at or newest.shipped_at),
         }
-        return _move(order, S.SHIPPED, reason, _details(newest, "resumed"), now)
+        return _move(order, S.SHIPPED, reason, _details(newest, "resumed"), now, actor)
     return None
 
 
