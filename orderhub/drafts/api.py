@@ -12,7 +12,6 @@ from orderhub.accounts.models import User
 from orderhub.core.errors import ValidationFailed
 from orderhub.core.schemas import error_responses
 from orderhub.drafts.models import Draft
-from orderhub.drafts.selectors import draft_get
 from orderhub.drafts.services import Upload, draft_create_from_images, draft_create_from_text
 
 router = Router(tags=["drafts"])
@@ -50,7 +49,7 @@ def draft_out(draft: Draft) -> DraftOut:
 
 @router.post(
     "/drafts",
-    response={201: DraftOut, **error_responses(401, 403, 422)},
+    response={201: DraftOut, **error_responses(400, 401, 403, 422)},
     summary="Read an order from a chat message or screenshots into a draft",
     operation_id="draft_create",
 )
@@ -73,13 +72,3 @@ def create_draft(
     else:
         raise ValidationFailed("请提供 text 或 images / send text or images", field="text")
     return Status(201, draft_out(draft))
-
-
-@router.get(
-    "/drafts/{draft_id}",
-    response={200: DraftOut, **error_responses(401, 404)},
-    summary="One draft",
-    operation_id="draft_get",
-)
-def get_draft(request: HttpRequest, draft_id: int) -> DraftOut:
-    return draft_out(draft_get(actor=_actor(request), draft_id=draft_id))

@@ -89,9 +89,10 @@ def test_api_refusals_are_clear(api_client: Any, staff: Any, catalog: Any) -> No
 
 def test_a_salesperson_sees_only_their_own_drafts(api_client: Any, staff: Any, catalog: Any) -> None:
     mine = api_client(staff[Role.SALES]).post("/api/drafts", {"text": "BP-2231 10套"}).json()
-    assert api_client(staff[Role.SALES]).get(f"/api/drafts/{mine['id']}").status_code == 200
-    assert api_client(staff["sales2"]).get(f"/api/drafts/{mine['id']}").status_code == 404
-    assert api_client(staff[Role.CUSTOMER_SERVICE]).get(f"/api/drafts/{mine['id']}").status_code == 200
+    page = reverse("drafts:detail", args=[mine["id"]])
+    assert client_as(staff[Role.SALES]).get(page).status_code == 200
+    assert client_as(staff["sales2"]).get(page).status_code == 404
+    assert client_as(staff[Role.CUSTOMER_SERVICE]).get(page).status_code == 200
 
 
 # --- pages ------------------------------------------------------------------------------------
