@@ -127,7 +127,7 @@ def template_edit(request: HttpRequest, event: str) -> HttpResponse:
 def _preview(event: str, title: str, body: str, request: HttpRequest) -> dict[str, str] | None:
     order = selectors.template_sample_order(event)
     if order is None:
-        return None
+        return {"order_no": "—", "title": "", "body": "", "error": _("还没有订单，无法预览")}
     context = event_context(
         order=order,
         event=event,
