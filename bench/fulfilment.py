@@ -139,7 +139,9 @@ def measure_allocations(url: str, ids: list[int], procs: int, tmp: Path) -> dict
         "orders": len(ids),
         "allocated": allocated,
         "per_s": round(len(ids) / busy, 1),
+        "per_client_cpu_s": round(len(ids) / sum(r["cpu"] for r in results), 1),
         "wall_s": round(wall, 1),
+        "load_average": os.getloadavg()[0],
     }
 
 
