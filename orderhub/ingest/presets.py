@@ -428,8 +428,11 @@ def resolve_mapping(
         return found.mapping, found, _("按表头自动识别为映射方案「%(n)s」") % {"n": found.name}
     suggestions = suggest_columns(kind, headers, samples)
     mapping = mapping_from_suggestions(suggestions, min_confidence=AUTO_CONFIDENCE)
-    used = ", ".join(
-        f"{s.header}→{s.field}" for s in suggestions if s.field and s.confidence >= AUTO_CONFIDENCE
+    labels = {f.name: f.label for f in fields_for(kind).values()}
+    used = "，".join(
+        f"{s.header}→{labels.get(s.field, s.field)}"
+        for s in suggestions
+        if s.field and s.confidence >= AUTO_CONFIDENCE
     )
     return mapping, None, _("未匹配到映射方案，按表头自动建议映射：%(m)s") % {"m": used}
 
