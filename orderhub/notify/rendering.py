@@ -12,9 +12,10 @@ from datetime import datetime
 from functools import cached_property, lru_cache
 from typing import TYPE_CHECKING, Any
 
+from django.conf import settings
 from django.template import Context, Engine, Template, TemplateSyntaxError
 from django.urls import reverse
-from django.utils import timezone
+from django.utils import timezone, translation
 
 from orderhub.notify.conf import notify_conf
 from orderhub.notify.models import EVENT_CHOICES, MessageTemplate
@@ -131,19 +132,21 @@ def event_context(
     from_status: str = "",
     extra: dict[str, Any] | None = None,
 ) -> dict[str, Any]:
-    status = order.status
-    context: dict[str, Any] = {
-        "order": OrderFields(order),
-        "event": event,
-        "event_label": event_label(event),
-        "status_label": str(OrderStatus(status).label) if status in OrderStatus.values else status,
-        "from_label": str(OrderStatus(from_status).label) if from_status in OrderStatus.values else "",
-        "actor": actor or "系统",
-        "at": at or timezone.now(),
-        "reason": reason,
-    }
-    context.update(extra or {})
-    return context
+    # Messages are written in the company's language, whatever the acting user's UI language.
+    with translation.override(settings.LANGUAGE_CODE):
+        status = order.status
+        context: dict[str, Any] = {
+            "order": OrderFields(order),
+            "event": event,
+            "event_label": event_label(event),
+            "status_label": str(OrderStatus(status).label) if status in OrderStatus.values else status,
+            "from_label": str(OrderStatus(from_status).label) if from_status in OrderStatus.values else "",
+            "actor": actor or "系统",
+            "at": at or timezone.now(),
+            "reason": reason,
+        }
+        context.update(extra or {})
+        return context
 
 
 @lru_cache(maxsize=256)
@@ -163,9 +166,11 @@ def template_problem(source: str) -> str | None:
 
 
 def render(source: str, context: dict[str, Any]) -> str:
+    """Render a message template in the company's language (labels, dates), never the UI's."""
     if any(tag in source for tag in FORBIDDEN_TAGS):
         raise TemplateSyntaxError("forbidden tag")
-    return _compiled(source).render(Context(context, autoescape=False)).strip()
+    with translation.override(settings.LANGUAGE_CODE):
+        return _compiled(source).render(Context(context, autoescape=False)).strip()
 
 
 @dataclass

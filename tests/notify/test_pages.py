@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from django.test import Client
+from django.utils import translation
 
 from orderhub.accounts.roles import Role
 from orderhub.notify.models import Delivery, MessageTemplate, UserPreference
@@ -77,11 +78,18 @@ def test_everyone_sets_their_own_preferences(staff) -> None:
     assert pref.muted_channels == [] or "inbox" not in pref.muted_channels
 
 
+def test_messages_stay_in_chinese_when_the_actor_reads_english(make_order, staff) -> None:
+    order = make_order()
+    with translation.override("en"):
+        order_transition(order_id=order.pk, to=S.SPLIT, actor=staff[Role.CUSTOMER_SERVICE])
+    assert Delivery.objects.get(order=order).title == f"订单 {order.order_no} 已进入「已拆单」"
+
+
 def test_the_pages_speak_english_too(staff) -> None:
     manager = login(staff[Role.MANAGER])
     manager.cookies["django_language"] = "en"
-    page = page_text(manager.get("/notify/failed/", headers={"accept-language": "en"}))
-    assert "Failed notifications" in page and "No failed notifications." in page
-    assert "Message templates" in page_text(
-        manager.get("/notify/templates/", headers={"accept-language": "en"})
-    )
+    with translation.override("zh-hans"):  # the middleware's activation must not outlive the test
+        failed = page_text(manager.get("/notify/failed/", headers={"accept-language": "en"}))
+        templates = page_text(manager.get("/notify/templates/", headers={"accept-language": "en"}))
+    assert "Failed notifications" in failed and "No failed notifications." in failed
+    assert "Message templates" in templates
