@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from django.db.models import Count
 from django.urls import reverse
 
 from orderhub.drafts.models import Draft, DraftSource
@@ -11,15 +12,16 @@ from orderhub.orders.timeline import TimelineEvent, timeline_source
 
 @timeline_source("drafts")
 def draft_source_events(order: Order) -> list[TimelineEvent]:
+    """One query: the draft (if the order came from one) with its image count."""
     draft = (
         Draft.objects.filter(order_id=order.pk)
         .select_related("created_by", "confirmed_by")
-        .only("pk", "source", "text", "created_at", "confirmed_at", "created_by", "confirmed_by")
+        .annotate(n_images=Count("images"))
         .first()
     )
     if draft is None:
         return []
-    images = draft.images.count() if draft.source == DraftSource.IMAGE else 0
+    images = draft.n_images if draft.source == DraftSource.IMAGE else 0
     title = f"来源：{images} 张截图/照片识别" if images else "来源：微信消息"
     return [
         TimelineEvent(

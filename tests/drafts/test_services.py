@@ -211,3 +211,17 @@ def test_empty_and_oversized_messages_are_refused(clerk: Any, catalog: Any) -> N
         draft_create_from_text(actor=clerk, text="   ")
     with pytest.raises(ValidationFailed):
         draft_create_from_text(actor=clerk, text="刹" * 6000)
+
+
+def test_the_timeline_source_is_one_query(
+    clerk: Any, catalog: Any, dealers: Any, past_order: Any, django_assert_num_queries: Any
+) -> None:
+    from orderhub.drafts.timeline import draft_source_events
+
+    draft = draft_create_from_text(actor=clerk, text=ISSUE_MESSAGE)
+    order = draft_confirm(actor=clerk, draft_id=draft.pk, fields=fields_from_parsed(draft.parsed))
+    other = past_order()
+    with django_assert_num_queries(1):
+        assert len(draft_source_events(order)) == 1
+    with django_assert_num_queries(1):
+        assert draft_source_events(other) == []
