@@ -203,8 +203,61 @@ def path_to(status: str) -> list[str]:
     return list(FORWARD[: FORWARD.index(status) + 1]) if status in FORWARD else []
 
 
-def generate(n_active: int, seed: int = 7) -> dict[str, Any]:
-    """Bulk-insert the orders with lines, holds, waybills, parcels, events and valid log chains."""
+class Inserter:
+    """Rows for one model as plain dicts, written with one executemany per batch.
+
+    Ten times faster than bulk_create for these volumes: no model instances, values adapted
+    once per column kind exactly as Django would (datetimes, decimals, JSON)."""
+
+    def __init__(self, model: Any) -> None:
+        from django.db import connection, models
+
+        self.model = model
+        self.rows: list[tuple[Any, ...]] = []
+        ops = connection.ops
+        self.fields = [f for f in model._meta.concrete_fields]
+        self.defaults: dict[str, Any] = {}
+        self.adapt: list[Any] = []
+        for f in self.fields:
+            if f.has_default():
+                self.defaults[f.attname] = f.get_default()
+            elif f.null:
+                self.defaults[f.attname] = None
+            elif isinstance(f, (models.CharField, models.TextField)):
+                self.defaults[f.attname] = ""
+            if isinstance(f, models.DateTimeField):
+                self.adapt.append(ops.adapt_datetimefield_value)
+            elif isinstance(f, models.DecimalField):
+                self.adapt.append(
+                    lambda v, f=f: ops.adapt_decimalfield_value(v, f.max_digits, f.decimal_places)
+                )
+            elif isinstance(f, models.JSONField):
+                self.adapt.append(lambda v, f=f: ops.adapt_json_value(v, f.encoder))
+            else:
+                self.adapt.append(None)
+        cols = ", ".join(connection.ops.quote_name(f.column) for f in self.fields)
+        marks = ", ".join(["%s"] * len(self.fields))
+        self.sql = f"INSERT INTO {connection.ops.quote_name(model._meta.db_table)} ({cols}) VALUES ({marks})"
+
+    def add(self, **values: Any) -> None:
+        row = {**self.defaults, **values}
+        self.rows.append(
+            tuple(
+                (a(row[f.attname]) if a and row[f.attname] is not None else row[f.attname])
+                for f, a in zip(self.fields, self.adapt, strict=True)
+            )
+        )
+
+    def flush(self, cursor: Any) -> None:
+        if self.rows:
+            cursor.executemany(self.sql, self.rows)
+            self.rows = []
+
+
+def generate(n_active: int, seed: int = 7) -> dict[str, list[str]]:
+    """Insert the orders with lines, holds, waybills, parcels, events and valid log chains."""
+    from types import SimpleNamespace
+
     from django.db import connection, transaction
     from django.utils import timezone
 
@@ -219,179 +272,165 @@ def generate(n_active: int, seed: int = 7) -> dict[str, Any]:
     actor_for = {"split": "cs", "allocating": "wh", "label_printed": "wh", "shipped": "wh"}
     statuses = states_for(n_active, rng)
     keys: dict[str, list[str]] = {"order_no": [], "channel_order_no": [], "phone": [], "waybill": []}
-    batch = 5000
+    tables = {
+        m: Inserter(m) for m in (Order, OrderLine, OperationLog, OrderHold, Waybill, Shipment, TrackingEvent)
+    }
     started = time.monotonic()
-    log_id = 0
-    for start in range(0, len(statuses), batch):
-        orders, lines, logs, holds, waybills, shipments, events = [], [], [], [], [], [], []
-        for i in range(start, min(start + batch, len(statuses))):
-            pk = i + 1
-            status = statuses[i]
-            steps = path_to(status)
-            created = now - timedelta(minutes=rng.randint(30, 7 * 24 * 60))
-            gaps = sorted(rng.uniform(0, (now - created).total_seconds()) for _ in steps)
-            customer = rng.choice(c["customers"])
-            channel = c["channels"][i % 3]
-            o = Order(
-                pk=pk,
-                order_no=f"OH{pk:010d}",
-                channel=channel,
-                channel_order_no=f"{channel.code.upper()}{pk:09d}",
-                ordered_at=created,
-                customer_tier=customer.tier,
-                status=status,
-                last_operator=users[actor_for.get(steps[-1], "lg")] if steps else users["cs"],
-                updated_at=created + timedelta(seconds=gaps[-1]) if steps else created,
-                status_changed_at=created + timedelta(seconds=gaps[-1]) if steps else created,
-                customer=customer,
-                receiver_name="王师傅",
-                receiver_phone=f"139{pk:08d}",
-                province="浙江省",
-                province_code="330000",
-                city="台州市",
-                district="椒江区",
-                address_detail="东环大道88号",
-                goods_amount=Decimal("1760.00"),
-                total_amount=Decimal("1760.00"),
-                promised_at=created + timedelta(days=3),
-                priority=2 if rng.random() < 0.05 else 0,
-                owner=customer.owner,
-                selling_entity=c["entity"],
-                warehouse=c["warehouses"][i % 3] if status not in ("pending_review", "split") else None,
-                version=1 + len(steps),
+    log_id = line_id = event_id = hold_id = waybill_id = 0
+    for i, status in enumerate(statuses):
+        pk = i + 1
+        steps = path_to(status)
+        created = now - timedelta(minutes=rng.randint(30, 7 * 24 * 60))
+        gaps = sorted(rng.uniform(0, (now - created).total_seconds()) for _ in steps)
+        changed = created + timedelta(seconds=gaps[-1]) if steps else created
+        customer = rng.choice(c["customers"])
+        channel = c["channels"][i % 3]
+        head = GENESIS
+        entries = [("create", "", "", "", created, users["cs"])]
+        prev = "pending_review"
+        for step, gap in zip(steps, gaps, strict=True):
+            at = created + timedelta(seconds=gap)
+            entries.append(
+                ("transition", TRANSITION_NAMES[step], prev, step, at, users[actor_for.get(step, "lg")])
             )
-            o.created_at = created
-            lines.append(
-                OrderLine(
-                    order_id=pk,
-                    line_no=1,
-                    sku=c["skus"][0],
-                    sku_code="BP-2231",
-                    name="陶瓷刹车片 前轮",
-                    quantity=rng.randint(1, 40),
-                    unit_price=Decimal("88.00"),
-                )
+            prev = step
+        for seq, (action, name, src, dst, at, actor) in enumerate(entries, start=1):
+            log_id += 1
+            e = SimpleNamespace(
+                order_id=pk,
+                seq=seq,
+                action=action,
+                transition=name,
+                from_status=src,
+                to_status=dst,
+                actor_id=actor.pk,
+                actor_name=str(actor),
+                automatic=False,
+                reason="客户要求取消" if dst == "cancelled" else "",
+                details={},
+                at=at,
+                prev_hash=head,
             )
-            if rng.random() < 0.6:
-                lines.append(
-                    OrderLine(
-                        order_id=pk,
-                        line_no=2,
-                        sku=c["skus"][1],
-                        sku_code="OF-1102",
-                        name="机油滤清器",
-                        quantity=rng.randint(1, 20),
-                        unit_price=Decimal("12.50"),
-                    )
-                )
-            chain: list[OperationLog] = []
-            entries = [("create", "", "", "pending_review", created, users["cs"])]
-            prev_status = "pending_review"
-            for step, gap in zip(steps, gaps, strict=True):
-                entries.append(
-                    (
-                        "transition",
-                        TRANSITION_NAMES[step],
-                        prev_status,
-                        step,
-                        created + timedelta(seconds=gap),
-                        users[actor_for.get(step, "lg")],
-                    )
-                )
-                prev_status = step
-            head = GENESIS
-            for seq, (action, name, src, dst, at, actor) in enumerate(entries, start=1):
-                log_id += 1
-                e = OperationLog(
-                    pk=log_id,
-                    order_id=pk,
-                    seq=seq,
-                    action=action,
-                    transition=name,
-                    from_status=src,
-                    to_status=dst if action == "transition" else "",
-                    actor=actor,
-                    actor_name=str(actor),
-                    reason="客户要求取消" if dst == "cancelled" else "",
-                    details={},
-                    at=at,
-                    prev_hash=head,
-                )
-                e.hash = entry_hash(e)
-                head = e.hash
-                chain.append(e)
-            o.log_seq, o.log_head = len(chain), head
-            logs += chain
-            orders.append(o)
-            if status == "pending_review" and rng.random() < 0.1:
-                holds.append(OrderHold(order_id=pk, reason="incomplete_address", detail="缺少门牌号"))
-            if status in ("label_printed", "shipped", "exception", "completed"):
-                number = f"ZT{7_000_000_000 + pk}"
-                waybills.append(
-                    Waybill(
-                        order_id=pk,
-                        carrier=c["carrier"],
-                        number=number,
-                        provider="simulated",
-                        created_at=o.status_changed_at,
-                    )
-                )
-            if status in ("shipped", "exception", "completed"):
-                shipped_at = o.status_changed_at
-                shipments.append(
-                    Shipment(
-                        pk=pk,
-                        order_id=pk,
-                        carrier="zto",
-                        tracking_no=f"ZT{7_000_000_000 + pk}",
-                        provider="simulated",
-                        province_code="330000",
-                        status="in_transit",
-                        shipped_at=shipped_at,
-                        quiet_since=shipped_at,
-                        active=status != "completed",
-                    )
-                )
-                for k, text in enumerate(("快件已揽收", "快件已到达【杭州转运中心】")):
-                    events.append(
-                        TrackingEvent(
-                            shipment_id=pk,
-                            at=shipped_at + timedelta(hours=k + 1),
-                            status="in_transit",
-                            description=text,
-                            area="杭州",
-                            source="poll",
-                            received_at=shipped_at,
-                        )
-                    )
-            if status not in ("completed", "cancelled") and i % 997 == 0:
-                keys["order_no"].append(o.order_no)
-                keys["channel_order_no"].append(o.channel_order_no)
-                keys["phone"].append(o.receiver_phone)
-                if waybills and waybills[-1].order_id == pk:
-                    keys["waybill"].append(waybills[-1].number)
-        with transaction.atomic():
-            Order.objects.bulk_create(orders)
-            OrderLine.objects.bulk_create(lines)
-            OperationLog.objects.bulk_create(logs)
-            OrderHold.objects.bulk_create(holds)
-            Waybill.objects.bulk_create(waybills)
-            Shipment.objects.bulk_create(shipments)
-            TrackingEvent.objects.bulk_create(events)
-        log(
-            f"  {min(start + batch, len(statuses)):,} / {len(statuses):,} orders"
-            f" ({time.monotonic() - started:.0f} s)"
+            e.hash = entry_hash(e)  # type: ignore[arg-type]
+            head = e.hash
+            tables[OperationLog].add(id=log_id, **vars(e))
+        tables[Order].add(
+            id=pk,
+            order_no=f"OH{pk:010d}",
+            channel_id=channel.pk,
+            channel_order_no=f"{channel.code.upper()}{pk:09d}",
+            ordered_at=created,
+            customer_tier=customer.tier,
+            status=status,
+            last_operator_id=entries[-1][5].pk,
+            updated_at=changed,
+            status_changed_at=changed,
+            customer_id=customer.pk,
+            receiver_name="王师傅",
+            receiver_phone=f"139{pk:08d}",
+            province="浙江省",
+            province_code="330000",
+            city="台州市",
+            district="椒江区",
+            address_detail="东环大道88号",
+            goods_amount=Decimal("1760.00"),
+            total_amount=Decimal("1760.00"),
+            promised_at=created + timedelta(days=3),
+            priority=2 if rng.random() < 0.05 else 0,
+            owner_id=customer.owner_id,
+            selling_entity_id=c["entity"].pk,
+            warehouse_id=c["warehouses"][i % 3].pk if status not in ("pending_review", "split") else None,
+            lines_snapshot=[],
+            created_at=created,
+            version=1 + len(steps),
+            log_seq=len(entries),
+            log_head=head,
         )
-    if connection.vendor == "postgresql":
-        from django.core.management.color import no_style
+        line_id += 1
+        tables[OrderLine].add(
+            id=line_id,
+            order_id=pk,
+            line_no=1,
+            sku_id=c["skus"][0].pk,
+            sku_code="BP-2231",
+            name="陶瓷刹车片 前轮",
+            quantity=rng.randint(1, 40),
+            unit_price=Decimal("88.00"),
+        )
+        if rng.random() < 0.6:
+            line_id += 1
+            tables[OrderLine].add(
+                id=line_id,
+                order_id=pk,
+                line_no=2,
+                sku_id=c["skus"][1].pk,
+                sku_code="OF-1102",
+                name="机油滤清器",
+                quantity=rng.randint(1, 20),
+                unit_price=Decimal("12.50"),
+            )
+        if status == "pending_review" and rng.random() < 0.1:
+            hold_id += 1
+            tables[OrderHold].add(
+                id=hold_id, order_id=pk, reason="incomplete_address", detail="缺少门牌号", created_at=created
+            )
+        number = f"ZT{7_000_000_000 + pk}"
+        if status in ("label_printed", "shipped", "exception", "completed"):
+            waybill_id += 1
+            tables[Waybill].add(
+                id=waybill_id,
+                order_id=pk,
+                carrier_id=c["carrier"].pk,
+                number=number,
+                provider="simulated",
+                created_at=changed,
+            )
+        if status in ("shipped", "exception", "completed"):
+            tables[Shipment].add(
+                id=pk,
+                order_id=pk,
+                carrier="zto",
+                tracking_no=number,
+                provider="simulated",
+                province_code="330000",
+                status="in_transit",
+                shipped_at=changed,
+                quiet_since=changed,
+                active=status != "completed",
+                created_at=changed,
+            )
+            for k, text in enumerate(("快件已揽收", "快件已到达【杭州转运中心】")):
+                event_id += 1
+                tables[TrackingEvent].add(
+                    id=event_id,
+                    shipment_id=pk,
+                    at=changed + timedelta(hours=k + 1),
+                    status="in_transit",
+                    description=text,
+                    area="杭州",
+                    source="poll",
+                    received_at=changed,
+                )
+        if status not in ("completed", "cancelled") and i % 997 == 0:
+            keys["order_no"].append(f"OH{pk:010d}")
+            keys["channel_order_no"].append(f"{channel.code.upper()}{pk:09d}")
+            keys["phone"].append(f"139{pk:08d}")
+            if status in ("label_printed", "shipped", "exception"):
+                keys["waybill"].append(number)
+        if pk % 10_000 == 0 or pk == len(statuses):
+            with transaction.atomic(), connection.cursor() as cur:
+                for table in tables.values():
+                    table.flush(cur)
+            log(f"  {pk:,} / {len(statuses):,} orders ({time.monotonic() - started:.0f} s)")
+    with connection.cursor() as cur:
+        if connection.vendor == "postgresql":
+            from django.core.management.color import no_style
 
-        with connection.cursor() as cur:
-            for sql in connection.ops.sequence_reset_sql(no_style(), [Order, OperationLog, Shipment]):
+            for sql in connection.ops.sequence_reset_sql(
+                no_style(), [Order, OrderLine, OperationLog, OrderHold, Waybill, Shipment, TrackingEvent]
+            ):
                 cur.execute(sql)
-            cur.execute("ANALYZE")
-    else:
-        with connection.cursor() as cur:
-            cur.execute("ANALYZE")
+        cur.execute("ANALYZE")
     return keys
 
 

@@ -18,6 +18,7 @@ from orderhub.accounts.models import User
 from orderhub.accounts.roles import Role
 from orderhub.orders.models import OperationLog, Order
 from orderhub.orders.services import order_transition
+from orderhub.web.board import CARDS_PER_COLUMN
 from orderhub.web.models import StateTarget, UserWarehouse
 from tests.web.conftest import page_text
 from tests.web.floor import Floor, build_floor
@@ -258,7 +259,13 @@ def test_stale_card_gets_a_conflict(
 
 
 def sigs_of(response: Any) -> dict[str, str]:
-    return dict(re.findall(r'name="(sig_[a-z_]+)" value="([0-9a-f]+)"', response.content.decode()))
+    """What an open board sends with each poll: its column signatures and its stamp."""
+    html = response.content.decode()
+    found = dict(re.findall(r'name="(sig_[a-z_]+)" value="([0-9a-f]+)"', html))
+    stamp = re.search(r'id="board-stamp" name="stamp" value="(\d+)"', html)
+    if stamp:
+        found["stamp"] = stamp.group(1)
+    return found
 
 
 def test_poll_is_empty_until_something_changes_then_sends_only_changed_columns(
@@ -295,13 +302,14 @@ def test_poll_keeps_the_selection(
 def test_more_pages_through_a_long_column(
     client_for: Callable[[str], Client], make_order: Callable[..., Order]
 ) -> None:
-    made = [make_order() for _ in range(23)]
+    made = [make_order() for _ in range(CARDS_PER_COLUMN + 3)]
     cs = client_for(Role.CUSTOMER_SERVICE)
 
     first = cs.get("/board/")
     shown = cards_in(first, "pending_review")
     more = re.search(r'hx-get="(/board/column/pending_review/[^"]+)"', first.content.decode())
-    assert len(shown) == 20 and more
+    assert len(shown) == CARDS_PER_COLUMN and more
+    assert f"更多（共 {CARDS_PER_COLUMN + 3} 张）" in page_text(first)
     rest = cs.get(more.group(1).replace("&amp;", "&"))
     rest_nos = set(re.findall(r'data-no="([^"]+)"', rest.content.decode()))
 
@@ -371,10 +379,10 @@ def board_queries(client: Client) -> int:
     return len(ctx.captured_queries)
 
 
-# session, user, roles, 4 filter lists, counts, held count, 8 column pages, lines, holds,
+# session, user, roles, 4 filter lists, stamp, counts, held count, 8 column pages, lines, holds,
 # targets, inbox count … fixed, whatever the number of orders.
-BOARD_QUERY_BUDGET = 21
-POLL_QUERY_BUDGET = 16
+BOARD_QUERY_BUDGET = 22
+POLL_QUERY_BUDGET = 17
 
 
 def test_board_query_count_does_not_grow_with_orders(
@@ -391,9 +399,33 @@ def test_board_query_count_does_not_grow_with_orders(
     assert many <= BOARD_QUERY_BUDGET
 
 
-def test_poll_query_count_is_fixed(client_for: Callable[[str], Client], floor: Floor) -> None:
+def test_a_busy_poll_has_a_fixed_query_count(client_for: Callable[[str], Client], floor: Floor) -> None:
     manager = client_for(Role.MANAGER)
     sigs = sigs_of(manager.get("/board/"))
     with CaptureQueriesContext(connection) as ctx:
         assert manager.get("/board/poll/", sigs).status_code == 204
     assert len(ctx.captured_queries) <= POLL_QUERY_BUDGET
+
+
+def test_a_quiet_poll_costs_one_index_lookup(
+    client_for: Callable[[str], Client], floor: Floor, staff: dict[str, User]
+) -> None:
+    # Nothing has happened for a minute: the stamp alone answers.
+    OperationLog.objects.update(at=timezone.now() - timedelta(minutes=1))
+    manager = client_for(Role.MANAGER)
+    page = manager.get("/board/")
+    params = {
+        **sigs_of(page),
+        "stamp": re.search(r'id="board-stamp" name="stamp" value="(\d+)"', page.content.decode()).group(1),
+    }  # type: ignore[union-attr]
+
+    with CaptureQueriesContext(connection) as ctx:
+        assert manager.get("/board/poll/", params).status_code == 204
+    assert len(ctx.captured_queries) <= 3  # session, user, the stamp
+
+    order_transition(order_id=floor.orders["split"].pk, to="allocating", actor=staff[Role.WAREHOUSE])
+    response = manager.get("/board/poll/", params)
+
+    assert response.status_code == 200
+    assert 'id="board-stamp"' in response.content.decode()
+    assert floor.orders["split"].order_no in cards_in(response, "allocating")

@@ -76,6 +76,7 @@ def board(request: HttpRequest) -> HttpResponse:
     context = {
         "nav": "board",
         "form": form,
+        "stamp": selectors.board_stamp().key,
         "board": _board(request, form),
         "preset": preset_for(request.user),
         "filter_qs": form.query_string(),
@@ -91,16 +92,18 @@ def _updates(
     *,
     flash: tuple[str, str] | None = None,
     bulk: dict[str, Any] | None = None,
-    force: frozenset[str] = frozenset(),
+    stamp: selectors.Stamp | None = None,
 ) -> HttpResponse:
     """Out-of-band swaps of the columns that changed (plus a message); 204 when nothing changed."""
     form = board_form(request, data)
     b = _board(request, form)
     sigs = _client_sigs(data)
-    changed = [c for c in b.columns if c.status in force or sigs.get(c.status) != c.sig]
-    if not changed and flash is None and bulk is None:
+    changed = [c for c in b.columns if sigs.get(c.status) != c.sig]
+    new_stamp = stamp.key if stamp and stamp.key != data.get("stamp") else None
+    if not changed and flash is None and bulk is None and new_stamp is None:
         return HttpResponse(status=204)
     context = {
+        "stamp": new_stamp,
         "columns": changed,
         "flash": flash,
         "bulk": bulk,
@@ -113,8 +116,12 @@ def _updates(
 @login_required
 @require_GET
 def board_poll(request: HttpRequest) -> HttpResponse:
-    """Polled every 2 s by an open board: re-renders only the columns whose signature changed."""
-    return _updates(request, request.GET)
+    """Polled every 2 s by an open board: 204 at the cost of one index lookup while no order changed;
+    otherwise re-renders only the columns whose signature changed."""
+    stamp = selectors.board_stamp()
+    if stamp.settled and request.GET.get("stamp") == stamp.key:
+        return HttpResponse(status=204)
+    return _updates(request, request.GET, stamp=stamp)
 
 
 @login_required
