@@ -26,7 +26,7 @@ from datetime import datetime, timedelta
 
 from django.conf import settings
 from django.db import connection, transaction
-from django.db.models import F
+from django.db.models import F, Q
 from django.utils import timezone
 
 from orderhub.core.jobs import PermanentJobError, backoff_delay
@@ -79,7 +79,20 @@ def rate_limited(d: Delivery) -> bool:
 # A retry job may pick up a failed delivery; a batch only what nobody else owns (a failed one
 # has its own retry job already).
 JOB_RUNNABLE: frozenset[str] = frozenset({S.PENDING, S.SENDING, S.FAILED})
-BATCH_RUNNABLE: frozenset[str] = frozenset({S.PENDING, S.SENDING})
+
+
+def _owned(d: Delivery, in_batch: bool) -> bool:
+    """May this job send `d`? A batch re-run after a crash resends only its own in-flight first
+    attempts, never a row whose retry job is sending it (attempts > 1)."""
+    if in_batch:
+        return d.status == S.PENDING or (d.status == S.SENDING and d.attempts <= 1)
+    return d.status in JOB_RUNNABLE
+
+
+def _owned_q(in_batch: bool) -> Q:
+    if in_batch:
+        return Q(status=S.PENDING) | Q(status=S.SENDING, attempts__lte=1)
+    return Q(status__in=JOB_RUNNABLE)
 
 
 def delivery_send(delivery_id: int, *, in_batch: bool = False) -> str:
@@ -90,13 +103,12 @@ def delivery_send(delivery_id: int, *, in_batch: bool = False) -> str:
     and the delivery gets its own retry job instead, so one bad address never fails the batch.
     """
     d = Delivery.objects.select_related("endpoint", "user").get(pk=delivery_id)
-    runnable = BATCH_RUNNABLE if in_batch else JOB_RUNNABLE
-    if d.status not in runnable:
+    if not _owned(d, in_batch):
         return d.status  # done, dead, waiting for its digest, or owned by its retry job
     if rate_limited(d):
-        if not _slot_take(d, runnable):
+        if not _slot_take(d, in_batch):
             return S.THROTTLED
-    elif not _mark_sending(d, runnable):
+    elif not _mark_sending(d, in_batch):
         return Delivery.objects.values_list("status", flat=True).get(pk=d.pk)
     try:
         adapter = adapter_for(d.channel, d.endpoint)
@@ -172,9 +184,9 @@ class _KeepAlive:
         )
 
 
-def _mark_sending(d: Delivery, runnable: frozenset[str]) -> bool:
+def _mark_sending(d: Delivery, in_batch: bool) -> bool:
     now = timezone.now()
-    claimed = Delivery.objects.filter(pk=d.pk, status__in=runnable).update(
+    claimed = Delivery.objects.filter(_owned_q(in_batch), pk=d.pk).update(
         status=S.SENDING, attempts=F("attempts") + 1, last_attempt_at=now, updated_at=now
     )
     d.attempts += 1
@@ -243,13 +255,13 @@ def window_free_at(ep: Endpoint, now: datetime) -> datetime | None:
     return recent[-1] + window  # when the oldest of the last `rate_limit` sends leaves the window
 
 
-def _slot_take(d: Delivery, runnable: frozenset[str]) -> bool:
+def _slot_take(d: Delivery, in_batch: bool) -> bool:
     """Under the endpoint's row lock: take a slot in its window and mark the row sending, or
     queue the row as throttled (also when others already wait: first come, first merged)."""
     with transaction.atomic():
         ep = Endpoint.objects.select_for_update().get(pk=d.endpoint_id)
         cur = Delivery.objects.select_for_update().get(pk=d.pk)
-        if cur.status not in runnable:
+        if not _owned(cur, in_batch):
             return False
         now = timezone.now()
         if cur.slot_reserved:  # a digest's slot was taken when the digest was made

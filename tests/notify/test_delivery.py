@@ -261,3 +261,18 @@ def test_old_slots_leave_the_window(db, fake, endpoint_for) -> None:
     EndpointSlot.objects.create(endpoint=ep, at=now - timedelta(seconds=10))
     assert window_free_at(ep, now) == now + timedelta(seconds=30)
     assert EndpointSlot.objects.count() == 2  # the one older than the window is gone
+
+
+def test_a_re_run_batch_leaves_alone_what_a_retry_job_is_sending(db, fake, endpoint_for) -> None:
+    from orderhub.notify.delivery import deliveries_send
+
+    robot = fake("wecom")
+    d = message_send(channel="wecom", endpoint=endpoint_for(robot), key="own-1", title="订单 SO7")
+    # The batch's first attempt failed; its retry job is sending the second attempt right now
+    # when the batch job, abandoned by a killed worker, runs again.
+    Delivery.objects.filter(pk=d.pk).update(status=DeliveryStatus.SENDING, attempts=2)
+    assert deliveries_send([d.pk]) == {"sending": 1}
+    assert robot.counts["own-1"] == 0
+    # Its own first attempt in flight at the kill is sent again (the one allowed duplicate).
+    Delivery.objects.filter(pk=d.pk).update(status=DeliveryStatus.SENDING, attempts=1)
+    assert deliveries_send([d.pk]) == {"sent": 1}
