@@ -17,8 +17,9 @@ from orderhub.drafts.contacts import (
     find_name,
     find_phone,
 )
+from orderhub.drafts.pairing import pair
 from orderhub.drafts.quantities import QuantityMention, find_quantities, to_pieces
-from orderhub.drafts.skus import FILLERS, Candidate, SkuIndex, name_key, rank
+from orderhub.drafts.skus import Candidate, SkuIndex, name_key, rank
 from orderhub.ingest.text import half_width
 
 LOW_CONFIDENCE = 0.8
@@ -236,28 +237,12 @@ def _chunk_lines(chunk: str, index: SkuIndex, history: dict[str, int]) -> list[P
         if _GREETING.match(name_key(chunk)) or not (has_code or _strong_name(chunk, index, 70)):
             return []
         return [_line(chunk, None, index, history)]
-    pieces = _split_by_quantities(chunk, qtys)
-    return [_line(text, q, index, history) for text, q in pieces if text.strip() or q]
+    return [_line(text, q, index, history) for text, q in pair(chunk, qtys, index) if text.strip() or q]
 
 
 def _strong_name(chunk: str, index: SkuIndex, threshold: float = 85) -> bool:
     found = _by_name(chunk, index)
     return bool(found and found[0].score >= threshold)
-
-
-def _split_by_quantities(chunk: str, qtys: list[QuantityMention]) -> list[tuple[str, QuantityMention]]:
-    """Pair each quantity with its SKU words: before it (刹车片20套) or after it (20套刹车片)."""
-    before = [chunk[(qtys[i - 1].end if i else 0) : q.start] for i, q in enumerate(qtys)]
-    after = [
-        chunk[q.end : (qtys[i + 1].start if i + 1 < len(qtys) else len(chunk))] for i, q in enumerate(qtys)
-    ]
-    meaningful = lambda s: bool(name_key(FILLERS.sub("", s)))  # noqa: E731
-    if not meaningful(before[0]) and meaningful(after[0]):
-        return list(zip(after, qtys, strict=True))
-    pairs = list(zip(before, qtys, strict=True))
-    if meaningful(after[-1]) and len(qtys) == 1 and not meaningful(before[0]):
-        pairs = [(after[-1], qtys[0])]
-    return pairs
 
 
 def _line(

@@ -42,7 +42,7 @@ DOZEN_UNITS = ("打",)
 UNIT = "|".join(sorted({*PIECE_UNITS, *CARTON_UNITS, *DOZEN_UNITS}, key=len, reverse=True))
 
 # A numeral with a unit; x20 / ×20 / *20; 要20 / 数量20; a bare number closing a table row.
-_WITH_UNIT = re.compile(rf"(?P<num>{NUMERAL})\s*(?P<unit>{UNIT})(?![A-Za-z])")
+_WITH_UNIT = re.compile(rf"(?P<num>{NUMERAL})\s*(?P<unit>{UNIT})")
 _TIMES = re.compile(r"[x×X*＊]\s*(?P<num>\d{1,5})(?![\d.:])")
 _ASKED = re.compile(r"(?:数量|要|来|订|拿)\s*[:：]?\s*(?P<num>\d{1,5})(?![\d.:A-Za-z])")
 _AFTER_NAME = re.compile(r"(?<=[\u4e00-\u9fff])\s?(?P<num>\d{1,4})(?=\s|$)")  # 空滤20 机滤20
@@ -84,8 +84,12 @@ def numeral_value(text: str) -> float | None:
             return None
 
 
+_PLUS_AS_TEN = re.compile(rf"(?<!\+)\+(?=(?:{UNIT}))")
+
+
 def find_quantities(text: str, *, allow_trailing: bool = False) -> list[QuantityMention]:
-    """Every quantity in `text`, left to right, without overlaps."""
+    """Every quantity in `text`, left to right, without overlaps. (OCR reads 十 as +: 「+桶」.)"""
+    text = _PLUS_AS_TEN.sub("十", text)
     found: list[QuantityMention] = []
     taken: list[tuple[int, int]] = []
 

@@ -12,7 +12,9 @@ from rapidfuzz.distance import LCSseq
 CODE = re.compile(
     r"(?<![A-Za-z0-9])[A-Za-z]{1,5}[-_ ]?\d[0-9A-Za-z]{1,7}(?:[-_][A-Za-z0-9]{1,6})?(?![A-Za-z0-9])"
 )
-_GLUED = re.compile(r"(?<![A-Za-z0-9])[A-Za-z]{1,5}[-_]?\d{3,}")
+_GLUED = re.compile(r"(?<![A-Za-z])[A-Za-z]{1,5}[-_]?\d{3,}")
+_LEADING_DIGIT = re.compile(r"(?<![A-Za-z0-9])([0158])([A-Za-z]{1,4}[-_]?\d{3,})")
+_DIGIT_AS_LETTER = {"0": "O", "1": "I", "5": "S", "8": "B"}
 _NOT_NAME = re.compile(r"[\s,，.。:：;；!！?？、/\\|()（）\[\]【】\"'“”‘’~～<>《》#＃+＋=-]+")
 # Words around a SKU's name in chat that are not part of it.
 FILLERS = re.compile(
@@ -102,18 +104,20 @@ class SkuIndex:
         return found
 
     def unglue_codes(self, text: str) -> str:
-        """OCR drops the space after a code: 「BP-223120套」 → 「BP-2231 20套」 when BP-2231 is known."""
+        """OCR drops the space after a code: 「BP-223120套」 → 「BP-2231 20套」 when BP-2231 is known;
+        and reads a code's first letter as a digit: 「0F-1102」 → 「OF-1102」."""
+        text = _LEADING_DIGIT.sub(self._letter_for_digit, text)
         out, last = [], 0
         for m in _GLUED.finditer(text):
             raw = m.group(0)
             norm = normalize_code(raw)
-            if norm in self.by_code:
-                continue
-            known = max(
-                (k for k in self.by_code if norm.startswith(k) and norm[len(k) :].isdigit()),
-                key=len,
-                default="",
-            )
+            known = norm if norm in self.by_code else ""
+            if not known:
+                known = max(
+                    (k for k in self.by_code if norm.startswith(k) and norm[len(k) :].isdigit()),
+                    key=len,
+                    default="",
+                )
             if not known:
                 continue
             seen, cut = 0, 0
@@ -121,9 +125,15 @@ class SkuIndex:
                 if raw[cut] not in "-_ ":
                     seen += 1
                 cut += 1
-            out.append(text[last : m.start() + cut] + " ")
+            lead = " " if m.start() and text[m.start() - 1].isdigit() else ""  # 「x12CL-1501」
+            out.append(text[last : m.start()] + lead + raw[:cut] + (" " if cut < len(raw) else ""))
             last = m.start() + cut
         return "".join(out) + text[last:]
+
+    def _letter_for_digit(self, m: re.Match[str]) -> str:
+        fixed = _DIGIT_AS_LETTER[m.group(1)] + m.group(2)
+        norm = normalize_code(fixed)
+        return fixed if any(norm.startswith(code) for code in self.by_code) else m.group(0)
 
     # --- names ----------------------------------------------------------------------------
 

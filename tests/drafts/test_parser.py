@@ -81,3 +81,22 @@ def test_old_address_without_a_known_customer_is_flagged_not_guessed() -> None:
 def test_a_message_with_no_items_says_so() -> None:
     parsed = parse_message("老板你好，在吗？", index=INDEX)
     assert parsed.lines == [] and "no_lines" in parsed.flags
+
+
+@pytest.mark.parametrize(
+    ("ocr_text", "lines"),
+    [
+        ("刹车片BP-223120套", [("BP-2231", 20)]),  # the space after the code is lost
+        ("AF-2201x12CL-150110桶", [("AF-2201", 12), ("CL-1501", 10)]),
+        ("老板，0F-11028个", [("OF-1102", 8)]),  # O read as 0
+        ("EO-1401+桶", [("EO-1401", 10)]),  # 十 read as +
+        ("老板，2箱减震器前AF-220130个", [("SA-1301", 4), ("AF-2201", 30)]),  # quantity before, then after
+        ("陶瓷刹车片后轮十套15支避震", [("BP-2232", 10), ("SA-1301", 15)]),
+        ("5个刹车盘雨刮x4SP-5501x5", [("BD-9901", 5), ("WB-6601", 4), ("SP-5501", 5)]),  # names run together
+        ("汽滤20个SP-5501五个BD-99018个", [("FF-4401", 20), ("SP-5501", 5), ("BD-9901", 8)]),
+        ("急用 二十个火花塞", [("SP-5501", 20)]),  # words naming no SKU take no quantity
+    ],
+)
+def test_ocr_text_without_spaces(ocr_text: str, lines: list[tuple[str, int]]) -> None:
+    parsed = parse_message(ocr_text, index=INDEX)
+    assert [(ln.sku_code, ln.quantity) for ln in parsed.lines] == lines
