@@ -26,6 +26,11 @@ class ErrorOut(Schema):
     details: dict[str, Any] | None = None
 
 
+# Any operation can answer these: an unparsable body (400), no credentials (401) and invalid
+# parameters (422) are decided before the operation runs.
+ALWAYS: tuple[int, ...] = (400, 401, 422)
+
+
 def error_responses(*statuses: int) -> dict[int, type[ErrorOut]]:
     """`response={...}` entries documenting the errors an operation can answer with."""
-    return dict.fromkeys(statuses, ErrorOut)
+    return dict.fromkeys(sorted({*ALWAYS, *statuses}), ErrorOut)
