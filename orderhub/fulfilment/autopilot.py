@@ -41,9 +41,8 @@ def review_candidates(now: datetime, limit: int) -> list[int]:
         ~Exists(open_holds.exclude(reason=HoldReason.STOCK_CONFLICT)),
         ~Exists(reviewed_lately),
     )
-    qs = Order.objects.filter(status=OrderStatus.PENDING_REVIEW, parent__isnull=True).filter(
-        fresh | stock_only
-    )
+    # Parts too: a part sent back for want of stock is reviewed again like any order.
+    qs = Order.objects.filter(status=OrderStatus.PENDING_REVIEW).filter(fresh | stock_only)
     return list(qs.order_by("priority", "ordered_at", "pk").values_list("pk", flat=True)[:limit])
 
 

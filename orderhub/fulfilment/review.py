@@ -186,7 +186,7 @@ def _duplicate(order: Order, p: dict[str, Any]) -> tuple[bool, str, dict[str, An
             parent__isnull=True,
             lines__sku_code__in=codes,
         )
-        .exclude(pk=order.pk)
+        .exclude(pk__in=[order.pk, order.parent_id or 0])  # a part is no duplicate of its own parent
         .exclude(status=OrderStatus.CANCELLED)
         .values_list("order_no", flat=True)
         .distinct()[:5]

@@ -53,3 +53,34 @@ def test_runs_as_a_durable_job(make_order, warehouses, skus, stock_in) -> None:
     jobs_run_pending(queues=["periodic"])
     order.refresh_from_db()
     assert order.status == OrderStatus.ALLOCATING
+
+
+def test_a_part_held_for_stock_goes_on_when_stock_arrives(
+    make_order, warehouses, skus, stock_in, settings, staff
+) -> None:
+    from orderhub.accounts.roles import Role
+    from orderhub.inventory.services import stock_adjust
+    from orderhub.orders.services import order_transition
+
+    settings.ORDERHUB_STOCK_RECHECK_SECONDS = 0
+    stock_in(warehouses["HZ"], skus["BP-2231"], 10)
+    stock_in(warehouses["HZ"], skus["HL-8810"], 1)
+    order = make_order(
+        receiver_phone="13900000009",
+        lines=[LineDraft("BP-2231", 1, Decimal(1)), LineDraft("HL-8810", 1, Decimal(1))],
+    )
+    assert fulfilment_autopilot() == {"allocated": 1}  # approved, fragile part apart, both allocated
+    part2 = Order.objects.get(parent=order, part_no=2)
+    assert part2.status == OrderStatus.ALLOCATING
+    # The lamp breaks on the shelf: the part goes back to review and waits for stock.
+    order_transition(
+        order_id=part2.pk, to=OrderStatus.PENDING_REVIEW, actor=staff[Role.WAREHOUSE], reason="货损"
+    )
+    stock_adjust(
+        warehouse=warehouses["HZ"], sku=skus["HL-8810"], kind="count", quantity=0, actor=None, note="破损"
+    )
+    assert fulfilment_autopilot() == {"held": 1}
+    stock_in(warehouses["GZ"], skus["HL-8810"], 3)
+    assert fulfilment_autopilot() == {"allocated": 1}
+    part2.refresh_from_db()
+    assert part2.status == OrderStatus.ALLOCATING and part2.warehouse == warehouses["GZ"]
