@@ -114,9 +114,9 @@ if _db["ENGINE"] == "django.db.backends.sqlite3":
             "ORDERHUB_TEST_SQLITE", str(Path(tempfile.gettempdir()) / f"orderhub-test-{os.getpid()}.sqlite3")
         )
     }
-else:
-    _db["CONN_MAX_AGE"] = 60
-    _db["CONN_HEALTH_CHECKS"] = True
+# Keep connections between requests and jobs: reconnecting costs more than a query.
+_db["CONN_MAX_AGE"] = 60
+_db["CONN_HEALTH_CHECKS"] = True
 DATABASES = {"default": _db}
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 

@@ -18,6 +18,7 @@ import os
 import random
 import signal
 import socket
+import threading
 import time
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -152,6 +153,36 @@ def requeue_abandoned(now: datetime | None = None) -> int:
 # --- the worker -------------------------------------------------------------------------------
 
 
+_current_worker_id: str | None = None
+_keepalive_lock = threading.Lock()
+_keepalive_last = 0.0
+
+
+def _heartbeat_write(worker_id: str) -> None:
+    WorkerHeartbeat.objects.update_or_create(
+        worker_id=worker_id,
+        defaults={"last_seen": timezone.now(), "pid": os.getpid(), "hostname": socket.gethostname()},
+    )
+
+
+def job_keepalive() -> None:
+    """Tell other workers this one is alive; a job that may outlast the lease calls it as it goes.
+
+    Cheap and thread-safe: writes at most once per half heartbeat interval, and does nothing
+    outside a worker (tests running jobs inline).
+    """
+    global _keepalive_last
+    worker_id = _current_worker_id
+    if worker_id is None:
+        return
+    with _keepalive_lock:
+        now_mono = time.monotonic()
+        if now_mono - _keepalive_last < settings.ORDERHUB_JOBS["HEARTBEAT_SECONDS"] / 2:
+            return
+        _keepalive_last = now_mono
+    _heartbeat_write(worker_id)
+
+
 class JobWorker:
     """Claims READY jobs with row locks (SKIP LOCKED on PostgreSQL) and runs them."""
 
@@ -186,15 +217,13 @@ class JobWorker:
         signal.signal(signal.SIGINT, self._shutdown)
         signal.signal(signal.SIGTERM, self._shutdown)
 
-    def heartbeat(self, *, force: bool = False) -> None:
+    def heartbeat(self) -> None:
+        """Between jobs: report alive, hand back abandoned jobs, enqueue due periodic jobs."""
         now_mono = time.monotonic()
-        if not force and now_mono - self._last_heartbeat < settings.ORDERHUB_JOBS["HEARTBEAT_SECONDS"]:
+        if now_mono - self._last_heartbeat < settings.ORDERHUB_JOBS["HEARTBEAT_SECONDS"]:
             return
         self._last_heartbeat = now_mono
-        WorkerHeartbeat.objects.update_or_create(
-            worker_id=self.worker_id,
-            defaults={"last_seen": timezone.now(), "pid": os.getpid(), "hostname": socket.gethostname()},
-        )
+        _heartbeat_write(self.worker_id)
         requeue_abandoned()
         if self.run_periodic:
             periodic_enqueue_due()
@@ -216,6 +245,8 @@ class JobWorker:
 
     def run(self) -> int:
         logger.info("worker %s started (queues: %s)", self.worker_id, self.queues or "all")
+        global _current_worker_id
+        _current_worker_id = self.worker_id
         try:
             while self.running:
                 if not self.batch:  # a batch run in-process keeps its caller's connection
@@ -231,12 +262,13 @@ class JobWorker:
                 if result is None and self.running:
                     time.sleep(self.interval)
         finally:
+            _current_worker_id = None
             WorkerHeartbeat.objects.filter(worker_id=self.worker_id).delete()
         return self.jobs_run
 
     def execute(self, result: DBTaskResult) -> None:
         """Run one claimed job: success, a retry with backoff, or dead after the last attempt."""
-        self.heartbeat(force=True)
+        job_keepalive()
         try:
             t = result.task
             value = t.call(*result.args_kwargs["args"], **result.args_kwargs["kwargs"])

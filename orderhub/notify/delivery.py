@@ -16,11 +16,8 @@ Guarantees, per delivery row:
 from __future__ import annotations
 
 import logging
-import os
 import queue
-import socket
 import threading
-import time
 from collections import Counter
 from datetime import datetime, timedelta
 
@@ -29,8 +26,7 @@ from django.db import connection, transaction
 from django.db.models import F, Q
 from django.utils import timezone
 
-from orderhub.core.jobs import PermanentJobError, backoff_delay
-from orderhub.core.models import WorkerHeartbeat
+from orderhub.core.jobs import PermanentJobError, backoff_delay, job_keepalive
 from orderhub.notify.adapters import NotConfigured, adapter_for
 from orderhub.notify.adapters.base import OutboundMessage, Outcome, SendResult
 from orderhub.notify.conf import notify_conf
@@ -126,11 +122,10 @@ def deliveries_send(delivery_ids: list[int]) -> dict[str, int]:
     outcomes: Counter[str] = Counter()
     # Inside a transaction (tests; a caller's atomic block) other connections would not see the
     # rows: send one by one on this connection.
-    alive = _KeepAlive()
     if concurrency <= 1 or connection.in_atomic_block:
         for delivery_id in delivery_ids:
             outcomes[delivery_send(delivery_id, in_batch=True)] += 1
-            alive.touch()
+            job_keepalive()  # a batch may outlast the lease: keep other workers off it
         return dict(outcomes)
     todo: queue.SimpleQueue[int] = queue.SimpleQueue()
     for delivery_id in delivery_ids:
@@ -148,7 +143,7 @@ def deliveries_send(delivery_ids: list[int]) -> dict[str, int]:
                 status = delivery_send(delivery_id, in_batch=True)
                 with lock:
                     outcomes[status] += 1
-                alive.touch()
+                job_keepalive()
         except BaseException as exc:  # re-raised below: the job is retried, sent rows are skipped
             errors.append(exc)
         finally:
@@ -162,26 +157,6 @@ def deliveries_send(delivery_ids: list[int]) -> dict[str, int]:
     if errors:
         raise errors[0]
     return dict(outcomes)
-
-
-class _KeepAlive:
-    """Keeps this worker's heartbeat fresh while a batch runs longer than the worker's lease
-    (slow providers): otherwise another worker would think us dead, requeue the batch and
-    send its in-flight messages a second time. The worker itself beats only between jobs."""
-
-    def __init__(self) -> None:
-        self.every = float(settings.ORDERHUB_JOBS["HEARTBEAT_SECONDS"])
-        self.last = time.monotonic()
-        self.lock = threading.Lock()
-
-    def touch(self) -> None:
-        with self.lock:
-            if time.monotonic() - self.last < self.every:
-                return
-            self.last = time.monotonic()
-        WorkerHeartbeat.objects.filter(pid=os.getpid(), hostname=socket.gethostname()).update(
-            last_seen=timezone.now()
-        )
 
 
 def _mark_sending(d: Delivery, in_batch: bool) -> bool:
