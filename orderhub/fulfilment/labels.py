@@ -13,7 +13,7 @@ from dataclasses import dataclass
 from datetime import datetime
 
 from django.db import transaction
-from django.db.models import Prefetch
+from django.db.models import Exists, OuterRef, Prefetch
 from django.utils import timezone
 from reportlab.graphics.barcode.code128 import Code128
 from reportlab.lib.pagesizes import A4
@@ -199,6 +199,31 @@ def wave_create(
         )
         wave.orders.set(ids)
     return wave
+
+
+def wave_prepare(
+    *, warehouse_id: int, actor: User | None, now: datetime | None = None
+) -> tuple[Wave | None, list]:
+    """Print run of a warehouse: obtain waybills for its allocated orders, then a wave of every
+    labelled order of the warehouse not yet in a wave. Returns (wave or None, waybill outcomes)."""
+    from orderhub.fulfilment.waybills import waybills_issue
+
+    live = Waybill.objects.filter(order=OuterRef("pk"), status=Waybill.Status.ACTIVE)
+    waiting = list(
+        Order.objects.filter(warehouse_id=warehouse_id, status="allocating")
+        .exclude(Exists(live))
+        .order_by("-priority", "ordered_at", "pk")
+        .values_list("pk", flat=True)
+    )
+    outcomes = waybills_issue(order_ids=waiting, actor=actor, now=now) if waiting else []
+    ids = list(
+        Order.objects.filter(
+            warehouse_id=warehouse_id, status="label_printed", waves__isnull=True
+        ).values_list("pk", flat=True)
+    )
+    if not ids:
+        return None, outcomes
+    return wave_create(warehouse_id=warehouse_id, actor=actor, order_ids=ids, now=now), outcomes
 
 
 @dataclass

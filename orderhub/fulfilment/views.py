@@ -75,3 +75,74 @@ def complete(request: HttpRequest, session_id: int) -> HttpResponse:
         )
     messages.success(request, f"订单 {order.order_no} 已发货")
     return redirect("fulfilment:station")
+
+
+WAVE_ROLES = frozenset({Role.WAREHOUSE, Role.LOGISTICS, Role.MANAGER, Role.ADMIN})
+
+
+def _check_wave(request: HttpRequest) -> None:
+    if not request.user.role_names & WAVE_ROLES:
+        raise PermissionDenied
+
+
+@login_required
+@require_http_methods(["GET", "POST"])
+def waves(request: HttpRequest) -> HttpResponse:
+    """Print runs: per warehouse, how many orders wait for a label; one button makes the wave."""
+    from django.db.models import Count, Q
+
+    from orderhub.fulfilment.labels import wave_prepare
+    from orderhub.fulfilment.models import Wave
+    from orderhub.inventory.models import Warehouse
+
+    _check_wave(request)
+    if request.method == "POST":
+        wh = get_object_or_404(Warehouse, pk=request.POST.get("warehouse") or 0)
+        wave, outcomes = wave_prepare(warehouse_id=wh.pk, actor=request.user)
+        for o in outcomes:
+            if not o.ok:
+                messages.error(request, f"{o.order_no}：{o.error}")
+        if wave is None:
+            messages.info(request, f"{wh.name} 没有待打印的订单")
+            return redirect("fulfilment:waves")
+        return redirect("fulfilment:wave", wave_id=wave.pk)
+    warehouses = Warehouse.objects.filter(active=True).annotate(
+        waiting=Count("orders", filter=Q(orders__status__in=["allocating", "label_printed"]))
+    )
+    recent = Wave.objects.select_related("warehouse").annotate(n=Count("orders")).order_by("-created_at")[:20]
+    return render(
+        request, "fulfilment/waves.html", {"nav": "packing", "warehouses": warehouses, "recent": recent}
+    )
+
+
+@login_required
+def wave(request: HttpRequest, wave_id: int) -> HttpResponse:
+    from orderhub.fulfilment.labels import picklist_rows
+    from orderhub.fulfilment.models import Wave
+
+    _check_wave(request)
+    w = get_object_or_404(Wave.objects.select_related("warehouse"), pk=wave_id)
+    return render(request, "fulfilment/wave.html", {"nav": "packing", "wave": w, "rows": picklist_rows(w)})
+
+
+@login_required
+def wave_pdf(request: HttpRequest, wave_id: int, kind: str) -> HttpResponse:
+    """labels / picklist / cards of a wave as PDF; every label print is logged (a second is a reprint)."""
+    from orderhub.fulfilment.labels import labels_print, packing_cards_pdf, picklist_pdf
+    from orderhub.fulfilment.models import Wave
+
+    _check_wave(request)
+    w = get_object_or_404(Wave.objects.select_related("warehouse"), pk=wave_id)
+    if kind == "labels":
+        try:
+            data = labels_print(wave=w, actor=request.user, reason=request.GET.get("reason", "")).pdf
+        except AppError as e:
+            messages.error(request, e.message)
+            return redirect("fulfilment:wave", wave_id=w.pk)
+    elif kind == "picklist":
+        data = picklist_pdf(w)
+    else:
+        data = packing_cards_pdf(list(w.orders.order_by("pk")))
+    response = HttpResponse(data, content_type="application/pdf")
+    response["Content-Disposition"] = f'inline; filename="{kind}-{w.code}.pdf"'
+    return response

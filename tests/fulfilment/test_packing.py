@@ -107,3 +107,26 @@ def test_fulfilment_timeline_is_one_query(labelled, django_assert_num_queries) -
     with django_assert_num_queries(1):
         events = fulfilment_timeline(order)
     assert [e.kind for e in events] == ["waybill"]
+
+
+def test_print_run_page_makes_a_wave_with_labels_pick_list_and_cards(
+    packer, allocated, carrier_table, warehouses
+) -> None:
+    a, b = allocated(), allocated(lines=[LineDraft("OF-1102", 3, Decimal("35"))])
+    page = text(packer.get("/packing/waves/"))
+    assert "杭州仓 2" in page
+    r = packer.post("/packing/waves/", {"warehouse": warehouses["HZ"].pk})
+    assert r.status_code == 302
+    wave_url = r["Location"]
+    page = text(packer.get(wave_url))
+    assert "A-OF OF-1102 机油滤清器 3" in page and "A-BP BP-2231 陶瓷刹车片 前轮 20" in page
+    labels = packer.get(wave_url + "labels.pdf")
+    assert labels["Content-Type"] == "application/pdf" and labels.content.startswith(b"%PDF")
+    assert packer.get(wave_url + "picklist.pdf").content.startswith(b"%PDF")
+    assert packer.get(wave_url + "cards.pdf").content.startswith(b"%PDF")
+    for order in (a, b):
+        order.refresh_from_db()
+        assert order.status == OrderStatus.LABEL_PRINTED
+    # Nothing left to print: a second run says so.
+    r = packer.post("/packing/waves/", {"warehouse": warehouses["HZ"].pk}, follow=True)
+    assert "杭州仓 没有待打印的订单" in text(r)
