@@ -39,6 +39,15 @@ def _parent_follows_parts(ctx: EffectContext) -> None:
         return  # a part is back in review or in a logistics exception: the parent waits
     target = min(FORWARD_CHAIN.index(s) for s in live)
     current = FORWARD_CHAIN.index(parent.status)
+    if target > current:
+        # One warehouse for every live part: the parent shows it too.
+        whs = set(
+            Order.objects.filter(parent_id=parent.pk)
+            .exclude(status=S.CANCELLED)
+            .values_list("warehouse_id", flat=True)
+        )
+        if len(whs) == 1 and None not in whs and parent.warehouse_id not in whs:
+            Order.objects.filter(pk=parent.pk).update(warehouse_id=whs.pop())
     for step in FORWARD_CHAIN[current + 1 : target + 1]:
         order_transition(
             order_id=parent.pk,
