@@ -26,6 +26,7 @@ from orderhub.demo.plan import OrderPlan, S
 from orderhub.demo.stock import backdate, stock_create
 from orderhub.fulfilment.models import Carrier, Waybill
 from orderhub.inventory.models import Warehouse
+from orderhub.notify.services import endpoints_simulated_ensure
 from orderhub.orders.models import Order, OrderHold
 from orderhub.orders.states import STATUS_ORDER
 
@@ -79,6 +80,8 @@ def demo_load(
             )
         say("主数据：法人主体、仓库、渠道、员工、商品、客户 …")
         md = create_master_data(random.Random(f"{seed}:master"), customers=CUSTOMERS)
+        # Robots and SMS go to the offline simulated provider (codes appear in the log).
+        endpoints_simulated_ensure()
         say(f"规划 {orders} 个订单 …")
         plans = plan_history(random.Random(f"{seed}:orders"), md, now, orders)
         say("按时间回放订单历史（创建、审核、分仓、打单、发货、签收 …）…")

@@ -148,6 +148,14 @@ class Order(models.Model):
             models.Index(fields=["status", "-ordered_at", "-id"], name="order_status_ordered"),
             models.Index(fields=["-ordered_at", "-id"], name="order_ordered_keyset"),
             models.Index(fields=["owner", "-ordered_at"], name="order_owner_ordered"),
+            # Look-ups by the channel's own number (search, customer self-service).
+            models.Index(fields=["channel_order_no"], name="order_channel_order_no"),
+            # "Late against the promised time" only ever looks at open orders.
+            models.Index(
+                fields=["promised_at"],
+                condition=~Q(status__in=["completed", "cancelled"]),
+                name="order_open_promised",
+            ),
         ]
 
     def __str__(self) -> str:
