@@ -85,11 +85,13 @@ def numeral_value(text: str) -> float | None:
 
 
 _PLUS_AS_TEN = re.compile(rf"(?<!\+)\+(?=(?:{UNIT}))")
+_DASH_AS_ONE = re.compile(rf"[—–―－](?=(?:{UNIT}))")
 
 
 def find_quantities(text: str, *, allow_trailing: bool = False) -> list[QuantityMention]:
-    """Every quantity in `text`, left to right, without overlaps. (OCR reads 十 as +: 「+桶」.)"""
-    text = _PLUS_AS_TEN.sub("十", text)
+    """Every quantity in `text`, left to right, without overlaps. (OCR reads 十 as + and 一 as a
+    dash: 「+桶」, 「—箱」.)"""
+    text = _DASH_AS_ONE.sub("一", _PLUS_AS_TEN.sub("十", text))
     found: list[QuantityMention] = []
     taken: list[tuple[int, int]] = []
 

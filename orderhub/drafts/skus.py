@@ -10,7 +10,7 @@ from rapidfuzz import fuzz, process
 from rapidfuzz.distance import LCSseq
 
 CODE = re.compile(
-    r"(?<![A-Za-z0-9])[A-Za-z]{1,5}[-_ ]?\d[0-9A-Za-z]{1,7}(?:[-_][A-Za-z0-9]{1,6})?(?![A-Za-z0-9])"
+    r"(?<![A-Za-z0-9])[A-Za-z]{1,5}[-_ ]?\d[0-9A-Za-z]{0,7}(?:[-_][A-Za-z0-9]{1,6})?(?![A-Za-z0-9])"
 )
 _GLUED = re.compile(r"(?<![A-Za-z])[A-Za-z]{1,5}[-_]?\d{3,}")
 _LEADING_DIGIT = re.compile(r"(?<![A-Za-z0-9])([0158])([A-Za-z]{1,4}[-_]?\d{3,})")

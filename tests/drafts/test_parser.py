@@ -90,6 +90,8 @@ def test_a_message_with_no_items_says_so() -> None:
         ("AF-2201x12CL-150110桶", [("AF-2201", 12), ("CL-1501", 10)]),
         ("老板，0F-11028个", [("OF-1102", 8)]),  # O read as 0
         ("EO-1401+桶", [("EO-1401", 10)]),  # 十 read as +
+        ("E0-1401十桶", [("EO-1401", 10)]),  # O read as 0 inside the code
+        ("SP-55016个BP-2232—箱", [("SP-5501", 6), ("BP-2232", 10)]),  # 一 read as a dash
         ("老板，2箱减震器前AF-220130个", [("SA-1301", 4), ("AF-2201", 30)]),  # quantity before, then after
         ("陶瓷刹车片后轮十套15支避震", [("BP-2232", 10), ("SA-1301", 15)]),
         ("5个刹车盘雨刮x4SP-5501x5", [("BD-9901", 5), ("WB-6601", 4), ("SP-5501", 5)]),  # names run together
