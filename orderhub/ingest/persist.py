@@ -316,7 +316,8 @@ def insert_rows(model: Any, rows: list[dict[str, Any]], *, batch: int = 500) -> 
         connection.ensure_connection()
         raw = connection.connection.cursor()  # type: ignore[union-attr]
         try:
-            raw.executemany(sql.replace("%s", "?"), values)
+            with connection.wrap_database_errors:  # sqlite3 errors → django.db errors
+                raw.executemany(sql.replace("%s", "?"), values)
         finally:
             raw.close()
         return

@@ -13,7 +13,7 @@ from pathlib import Path
 from typing import IO, Any
 
 from django.core.files import File
-from django.db import transaction
+from django.db import IntegrityError, transaction
 from django.db.models import F
 from django.utils import timezone
 from django.utils.translation import gettext as _
@@ -370,22 +370,31 @@ def _process(
         ImportChunk.objects.filter(batch=batch, processed=False).order_by("seq").values_list("pk", flat=True)
     )
     for chunk_id in chunk_ids:
-        with transaction.atomic():
-            chunk = ImportChunk.objects.select_for_update().get(pk=chunk_id)
-            if chunk.processed:
-                continue
-            if batch.kind == ImportKind.ORDERS:
-                outcomes, issues = _process_order_chunk(ctx, chunk)
-            else:
-                from orderhub.ingest.masterdata import process_master_chunk
-
-                outcomes, issues = process_master_chunk(ctx, chunk)
-            _record(batch, chunk, outcomes, issues)
+        try:
+            _process_chunk(ctx, chunk_id)
+        except IntegrityError:
+            # Another import (or the API) created one of these channel orders between our read and
+            # our insert: the chunk rolled back whole; once more, those orders are seen as existing.
+            _process_chunk(ctx, chunk_id)
         if progress:
             batch.refresh_from_db()
             progress(batch)
     now = timezone.now()
     ImportBatch.objects.filter(pk=batch.pk).update(status=BatchStatus.DONE, finished_at=now)
+
+
+def _process_chunk(ctx: Context, chunk_id: int) -> None:
+    with transaction.atomic():
+        chunk = ImportChunk.objects.select_for_update().get(pk=chunk_id)
+        if chunk.processed:
+            return
+        if ctx.batch.kind == ImportKind.ORDERS:
+            outcomes, issues = _process_order_chunk(ctx, chunk)
+        else:
+            from orderhub.ingest.masterdata import process_master_chunk
+
+            outcomes, issues = process_master_chunk(ctx, chunk)
+        _record(ctx.batch, chunk, outcomes, issues)
 
 
 def _tune_connection() -> None:

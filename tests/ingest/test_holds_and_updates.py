@@ -216,3 +216,33 @@ def test_unknown_customer_code_holds_for_a_person(run_import, shop_channels, sku
     assert "D9999" in holds_of("U1")[HoldReason.MANUAL]
     assert holds_of("U2") == {}  # address and phone from the dealer's master record
     assert Order.objects.get(channel_order_no="U2").customer == customer
+
+
+def test_an_order_created_concurrently_is_not_duplicated(run_import, shop_channels, skus, monkeypatch):
+    """Another writer inserts the same channel order between the chunk's read and its insert."""
+    from orderhub.ingest import pipeline
+    from orderhub.orders.services import OrderDraft, order_create
+
+    real = pipeline.orders_bulk_create
+    calls = {"n": 0}
+
+    def racing(**kwargs):
+        calls["n"] += 1
+        if calls["n"] == 1:
+            order_create(
+                draft=OrderDraft(
+                    channel_code="manual", channel_order_no="R1", lines=[LineDraft("BP-2231", 1)]
+                ),
+                actor=kwargs["actor"],
+            )
+        return real(**kwargs)
+
+    monkeypatch.setattr(pipeline, "orders_bulk_create", racing)
+    batch = run_import(
+        rows(["R1", "2023-12-12", "王", "13812345678", ADDR, "BP-2231", 1, 88]),
+        "a.csv",
+        channel_code="manual",
+    )
+
+    assert Order.objects.filter(channel_order_no="R1").count() == 1
+    assert batch.status == "done" and batch.processed_rows == 1 and calls["n"] == 2
