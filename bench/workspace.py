@@ -13,16 +13,21 @@ beside them.
 
 It then starts a real `orderhub serve` (gunicorn, its default workers and threads) on 127.0.0.1
 and runs --clients concurrent HTTP clients (threads with keep-alive connections, logged in as
-customer service, manager, warehouse and sales staff in turn) for --seconds per phase:
+customer service, manager, warehouse and sales staff in turn) for --seconds per phase, after a
+pass with one client (the service time of each request on an otherwise idle server):
 
 1. board:  GET /board/ — the full page with counts and the 20 most urgent cards per column;
 2. poll:   GET /board/poll/ with the signatures the page carried (the 2-second live update);
 3. search: GET /search/?q=… with an order number, channel order number, phone or waybill number
            drawn at random, i.e. search straight to the order's timeline (one request).
 
-p50 / p99 / max latency and requests/s per phase are printed, for the schema as it is and,
-with --index proposed|both, after adding the index proposed for orders.Order:
+p50 / p99 / max latency, requests/s and the server's CPU time per request are printed, for the
+schema as it is and, with --index proposed|both, after adding the indexes proposed for
+orders.Order:
     Index(fields=["status", "-priority", "status_changed_at", "id"], name="order_board_urgency")
+    Index(fields=["owner", "status", "-priority", "status_changed_at", "id"], name="order_owner_board")
+    Index(fields=["warehouse", "status", "-priority", "status_changed_at", "id"],
+          name="order_warehouse_board")
 Targets: board p99 ≤ 300 ms, search-to-timeline p99 ≤ 100 ms. Runs on purpose, never in CI.
 """
 
@@ -48,9 +53,15 @@ from typing import Any
 
 REPO = Path(__file__).resolve().parent.parent
 BENCH_DB = "orderhub_bench_ws"
-PROPOSED_INDEX = (
+# The indexes proposed for orders.Order (the board's column pages and counts, overall and for the
+# two scoped views: a salesperson's own orders, a warehouse's queue).
+PROPOSED_INDEXES = (
     "CREATE INDEX IF NOT EXISTS order_board_urgency"
-    " ON orders_order (status, priority DESC, status_changed_at, id)"
+    " ON orders_order (status, priority DESC, status_changed_at, id)",
+    "CREATE INDEX IF NOT EXISTS order_owner_board"
+    " ON orders_order (owner_id, status, priority DESC, status_changed_at, id)",
+    "CREATE INDEX IF NOT EXISTS order_warehouse_board"
+    " ON orders_order (warehouse_id, status, priority DESC, status_changed_at, id)",
 )
 # Share of active orders per state, roughly a busy afternoon.
 MIX = (
@@ -500,6 +511,22 @@ def session_cookies() -> list[str]:
     return keys
 
 
+def process_tree_cpu(pid: int) -> float:
+    """CPU seconds (user + system) used so far by a process and its children (gunicorn workers)."""
+    tick = os.sysconf("SC_CLK_TCK")
+    pids = [pid]
+    children = subprocess.run(["pgrep", "-P", str(pid)], capture_output=True, text=True).stdout.split()
+    pids += [int(c) for c in children]
+    total = 0.0
+    for p in pids:
+        try:
+            fields = Path(f"/proc/{p}/stat").read_text().rsplit(")", 1)[1].split()
+        except OSError:
+            continue
+        total += (int(fields[11]) + int(fields[12])) / tick
+    return total
+
+
 def percentile(values: list[float], p: float) -> float:
     ordered = sorted(values)
     return ordered[min(len(ordered) - 1, round(p / 100 * (len(ordered) - 1)))]
@@ -509,7 +536,7 @@ SIG = re.compile(r'name="(sig_[a-z_]+)" value="([0-9a-f]+)"')
 
 
 def run_phase(
-    base: str, sessions: list[str], clients: int, seconds: float, make_request: Any
+    base: str, sessions: list[str], clients: int, seconds: float, make_request: Any, server_pid: int = 0
 ) -> dict[str, Any]:
     import httpx
 
@@ -525,10 +552,15 @@ def run_phase(
         ) as http:
             state: dict[str, Any] = {}
             while time.monotonic() < stop_at:
-                method, path, params, ok = make_request(http, rng, state)
-                t0 = time.perf_counter()
-                response = http.request(method, path, params=params)
-                dt = time.perf_counter() - t0
+                try:
+                    method, path, params, ok = make_request(http, rng, state)
+                    t0 = time.perf_counter()
+                    response = http.request(method, path, params=params)
+                    dt = time.perf_counter() - t0
+                except httpx.HTTPError as exc:  # a timeout counts as an error, not a crash
+                    with lock:
+                        errors.append(f"{type(exc).__name__}")
+                    continue
                 with lock:
                     if response.status_code in ok:
                         latencies.append(dt)
@@ -536,12 +568,14 @@ def run_phase(
                         errors.append(f"{response.status_code} {path}")
 
     threads = [threading.Thread(target=client, args=(n,)) for n in range(clients)]
+    cpu0 = process_tree_cpu(server_pid) if server_pid else 0.0
     t0 = time.monotonic()
     for t in threads:
         t.start()
     for t in threads:
         t.join()
     wall = time.monotonic() - t0
+    server_cpu = process_tree_cpu(server_pid) - cpu0 if server_pid else 0.0
     if not latencies:
         raise SystemExit(f"no successful request: {errors[:5]}")
     return {
@@ -552,11 +586,13 @@ def run_phase(
         "p99_ms": percentile(latencies, 99) * 1000,
         "max_ms": max(latencies) * 1000,
         "mean_ms": statistics.fmean(latencies) * 1000,
+        "server_cpu_ms_per_request": server_cpu * 1000 / max(1, len(latencies) + len(errors)),
+        "load_average_1m_after": os.getloadavg()[0],
     }
 
 
 def phases(
-    base: str, sessions: list[str], keys: dict[str, list[str]], args: argparse.Namespace
+    base: str, sessions: list[str], keys: dict[str, list[str]], args: argparse.Namespace, server_pid: int
 ) -> dict[str, Any]:
     def board(http: Any, rng: random.Random, state: dict[str, Any]) -> tuple[str, str, Any, tuple[int, ...]]:
         return "GET", "/board/", None, (200,)
@@ -575,11 +611,12 @@ def phases(
     out = {}
     for name, fn in (("board", board), ("poll", poll), ("search_to_timeline", search)):
         run_phase(base, sessions, args.clients, 2, fn)  # warm-up: connections, caches
-        out[name] = run_phase(base, sessions, args.clients, args.seconds, fn)
+        out[name] = run_phase(base, sessions, args.clients, args.seconds, fn, server_pid)
         r = out[name]
         log(
             f"  {name:>18}: p50 {r['p50_ms']:.0f} ms  p99 {r['p99_ms']:.0f} ms  max {r['max_ms']:.0f} ms"
-            f"  {r['rps']:.0f} req/s  ({r['requests']} ok, {r['errors']} errors)"
+            f"  {r['rps']:.0f} req/s  server CPU {r['server_cpu_ms_per_request']:.1f} ms/req"
+            f"  ({r['requests']} ok, {r['errors']} errors, load {r['load_average_1m_after']:.1f})"
         )
     return out
 
@@ -604,6 +641,12 @@ def main() -> None:
     parser.add_argument("--clients", type=int, default=20)
     parser.add_argument("--seconds", type=float, default=20)
     parser.add_argument("--index", choices=["none", "proposed", "both"], default="both")
+    parser.add_argument(
+        "--concurrent",
+        nargs="*",
+        default=["proposed_index"],
+        help="variants measured with --clients concurrent clients too (default: proposed_index)",
+    )
     parser.add_argument("--json", type=Path, help="also write the figures to this file")
     args = parser.parse_args()
 
@@ -634,13 +677,18 @@ def main() -> None:
         for variant in variants:
             if variant == "proposed_index":
                 with connection.cursor() as cur:
-                    cur.execute(PROPOSED_INDEX)
+                    for sql in PROPOSED_INDEXES:
+                        cur.execute(sql)
                     cur.execute("ANALYZE")
                 connection.close()
             server = start_server(url, port, Path(tempfile.gettempdir()) / "orderhub-bench-ws-server.log")
             check_search_hits(base, sessions[0], keys)
-            log(f"{variant}: {args.clients} clients, {args.seconds:.0f} s per phase")
-            results[variant] = phases(base, sessions, keys, args)
+            log(f"{variant}: one client, one request at a time (service time)")
+            single = argparse.Namespace(clients=1, seconds=min(args.seconds, 10))
+            results[variant] = {"one_client": phases(base, sessions, keys, single, server.pid)}
+            if variant in args.concurrent:
+                log(f"{variant}: {args.clients} clients, {args.seconds:.0f} s per phase")
+                results[variant]["concurrent"] = phases(base, sessions, keys, args, server.pid)
             stop_server(server)
             server = None
         print(json.dumps(results, indent=2))

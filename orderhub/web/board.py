@@ -26,12 +26,13 @@ from orderhub.core.errors import ValidationFailed
 from orderhub.notify.routing import OWNER_INFORMED, RESPONSIBLE_ROLES
 from orderhub.orders.models import OperationLog, Order, OrderHold, OrderLine
 from orderhub.orders.permissions import allowed_transitions, scope_orders
-from orderhub.orders.states import OrderStatus, Transition
+from orderhub.orders.states import TERMINAL, OrderStatus, Transition
 from orderhub.web.models import StateTarget, UserWarehouse
 from orderhub.web.roles import Preset
 
 S = OrderStatus
 CARDS_PER_COLUMN = 10
+DONE_DAYS = 7
 MAX_PAGE = 100
 
 # Minutes an order should stay in each state; settings ORDERHUB_STATE_TARGETS and the
@@ -105,6 +106,7 @@ class Column:
     held_count: int = 0
     held_next_cursor: str | None = None
     sig: str = ""
+    window_days: int = 0  # finished columns show only the last days
 
     @property
     def other_count(self) -> int:
@@ -235,12 +237,58 @@ def _open_holds_of() -> QuerySet[OrderHold]:
     return OrderHold.objects.filter(resolved_at__isnull=True)
 
 
-def _page(qs: QuerySet[Order], limit: int, cursor: str | None) -> tuple[list[Order], str | None]:
+def _before(cursor: str) -> Q:
+    _p, at, pk = decode_cursor(cursor)
+    return Q(status_changed_at__lt=at) | Q(status_changed_at=at, pk__lt=pk)
+
+
+def _page(
+    qs: QuerySet[Order], limit: int, cursor: str | None, *, finished: bool = False
+) -> tuple[list[Order], str | None]:
+    """Open columns: most urgent first. Finished ones (completed, cancelled): newest first."""
     if cursor:
-        qs = qs.filter(_after(cursor))
-    rows = list(qs.select_related(*CARD_RELATED).only(*CARD_FIELDS).order_by(*URGENCY)[: limit + 1])
-    nxt = encode_cursor(rows[limit - 1]) if len(rows) > limit else None
+        qs = qs.filter(_before(cursor) if finished else _after(cursor))
+    order_by = ("-status_changed_at", "-pk") if finished else URGENCY
+    rows = list(qs.select_related(*CARD_RELATED).only(*CARD_FIELDS).order_by(*order_by)[: limit + 1])
+    nxt = None
+    if len(rows) > limit:
+        last = rows[limit - 1]
+        if finished:
+            last = Order(pk=last.pk, priority=0, status_changed_at=last.status_changed_at)
+        nxt = encode_cursor(last)
     return rows[:limit], nxt
+
+
+def done_window_days() -> int:
+    """Finished orders stay on the board this many days (they pile up forever otherwise)."""
+    return int(getattr(settings, "ORDERHUB_BOARD_DONE_DAYS", DONE_DAYS))
+
+
+def _in_column(qs: QuerySet[Order], status: str, now: datetime) -> QuerySet[Order]:
+    qs = qs.filter(status=status)
+    if status in TERMINAL:
+        qs = qs.filter(status_changed_at__gte=now - timedelta(days=done_window_days()))
+    return qs
+
+
+def _counts(qs: QuerySet[Order], statuses: list[str], now: datetime) -> dict[str, int]:
+    """Orders per visible column: open states counted whole, finished ones within the window."""
+    open_ = [s for s in statuses if s not in TERMINAL]
+    done = [s for s in statuses if s in TERMINAL]
+    counts: dict[str, int] = {}
+    if open_:
+        rows = qs.filter(status__in=open_).order_by().values_list("status").annotate(n=Count("pk"))
+        counts.update(rows.values_list("status", "n"))
+    if done:
+        since = now - timedelta(days=done_window_days())
+        rows = (
+            qs.filter(status__in=done, status_changed_at__gte=since)
+            .order_by()
+            .values_list("status")
+            .annotate(n=Count("pk"))
+        )
+        counts.update(rows.values_list("status", "n"))
+    return counts
 
 
 # --- cards -----------------------------------------------------------------------------------------
@@ -312,16 +360,18 @@ def board_get(
     now = now or timezone.now()
     qs, no_warehouse = board_queryset(actor=actor, filters=filters)
     statuses = visible_statuses(preset, filters)
-    counts = dict(qs.order_by().values_list("status").annotate(n=Count("pk")).values_list("status", "n"))
+    counts = _counts(qs, statuses, now)
     held_ids = _open_holds_of().values("order_id")
     columns: list[Column] = []
     rows_of: dict[str, tuple[list[Order], list[Order]]] = {}  # status -> (held, others)
     for status in statuses:
         col = Column(status=status, label=str(OrderStatus(status).label), count=counts.get(status, 0))
+        if status in TERMINAL:
+            col.window_days = done_window_days()
         held: list[Order] = []
         others: list[Order] = []
         if col.count:
-            in_col = qs.filter(status=status)
+            in_col = _in_column(qs, status, now)
             if status == S.PENDING_REVIEW:
                 col.held_count = in_col.filter(pk__in=held_ids).count()
                 if col.held_count:
@@ -329,7 +379,7 @@ def board_get(
                 if col.other_count:
                     others, col.next_cursor = _page(in_col.exclude(pk__in=held_ids), limit, None)
             else:
-                others, col.next_cursor = _page(in_col, limit, None)
+                others, col.next_cursor = _page(in_col, limit, None, finished=status in TERMINAL)
         rows_of[status] = (held, others)
         columns.append(col)
     orders = [o for held, others in rows_of.values() for o in (*held, *others)]
@@ -356,13 +406,13 @@ def column_page(
     if status not in OrderStatus.values:
         raise ValidationFailed(_("未知状态：%(to)s") % {"to": status}, field="status")
     limit = max(1, min(limit, MAX_PAGE))
+    now = now or timezone.now()
     qs, _missing = board_queryset(actor=actor, filters=filters)
-    qs = qs.filter(status=status)
+    qs = _in_column(qs, status, now)
     if status == S.PENDING_REVIEW:
         held_ids = _open_holds_of().values("order_id")
         qs = qs.filter(pk__in=held_ids) if held else qs.exclude(pk__in=held_ids)
-    rows, nxt = _page(qs, limit, cursor)
-    now = now or timezone.now()
+    rows, nxt = _page(qs, limit, cursor, finished=status in TERMINAL)
     return cards_build(actor, rows, state_targets() if rows else {}, now), nxt
 
 
