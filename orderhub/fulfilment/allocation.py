@@ -244,6 +244,7 @@ def order_allocate(
                     ],
                     actor=actor,
                     note=_("分仓占用"),
+                    locked=True,
                 )
             except InsufficientStock:  # cannot happen under the locks; treated as a shortfall anyway
                 ranked = []

@@ -187,7 +187,10 @@ def wave_create(
 ) -> Wave:
     """A wave of the warehouse's orders (given, or every order waiting in 分仓中/已打单 there)."""
     now = now or timezone.now()
-    qs = Order.objects.filter(warehouse_id=warehouse_id, status__in=["allocating", "label_printed"])
+    # Parcels only: a split order's parent is no parcel of its own.
+    qs = Order.objects.filter(warehouse_id=warehouse_id, status__in=["allocating", "label_printed"]).exclude(
+        Exists(Order.objects.filter(parent_id=OuterRef("pk")))
+    )
     if order_ids is not None:
         qs = qs.filter(pk__in=order_ids)
     ids = list(qs.values_list("pk", flat=True))
@@ -217,9 +220,9 @@ def wave_prepare(
     )
     outcomes = waybills_issue(order_ids=waiting, actor=actor, now=now) if waiting else []
     ids = list(
-        Order.objects.filter(
-            warehouse_id=warehouse_id, status="label_printed", waves__isnull=True
-        ).values_list("pk", flat=True)
+        Order.objects.filter(warehouse_id=warehouse_id, status="label_printed", waves__isnull=True)
+        .exclude(Exists(Order.objects.filter(parent_id=OuterRef("pk"))))
+        .values_list("pk", flat=True)
     )
     if not ids:
         return None, outcomes

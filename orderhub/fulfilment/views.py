@@ -107,7 +107,9 @@ def waves(request: HttpRequest) -> HttpResponse:
             return redirect("fulfilment:waves")
         return redirect("fulfilment:wave", wave_id=wave.pk)
     warehouses = Warehouse.objects.filter(active=True).annotate(
-        waiting=Count("orders", filter=Q(orders__status__in=["allocating", "label_printed"]))
+        waiting=Count(
+            "orders", filter=Q(orders__status__in=["allocating", "label_printed"], orders__parts__isnull=True)
+        )
     )
     recent = Wave.objects.select_related("warehouse").annotate(n=Count("orders")).order_by("-created_at")[:20]
     return render(

@@ -10,7 +10,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 
 from django.db import IntegrityError, transaction
-from django.db.models import F
+from django.db.models import Case, F, IntegerField, Value, When
 from django.utils.translation import gettext as _
 
 from orderhub.accounts.models import User
@@ -48,6 +48,10 @@ class Shortfall:
         }
 
 
+class _ShortfallError(Exception):
+    """Internal: the conditional UPDATE moved fewer rows than asked; the savepoint rolls back."""
+
+
 @dataclass(frozen=True)
 class ReserveLine:
     stock_id: int
@@ -63,11 +67,15 @@ def stocks_lock(stock_ids: Iterable[int]) -> dict[int, Stock]:
     return {s.pk: s for s in Stock.objects.select_for_update().filter(pk__in=ids).order_by("pk")}
 
 
-def stock_reserve(*, order: Order, lines: list[ReserveLine], actor: User | None, note: str = "") -> int:
+def stock_reserve(
+    *, order: Order, lines: list[ReserveLine], actor: User | None, note: str = "", locked: bool = False
+) -> int:
     """Reserve units for an order; all or nothing. Raises InsufficientStock listing every shortfall.
 
-    Each counter moves by a conditional UPDATE (`on_hand - reserved >= qty` in the WHERE), so a
-    racing writer can never push `reserved` past `on_hand`, whatever the isolation level.
+    One conditional UPDATE moves every counter (`on_hand - reserved >= qty` per row in the WHERE),
+    so a racing writer can never push `reserved` past `on_hand`, whatever the isolation level; a
+    row count short of the rows asked for means a shortfall, and the savepoint undoes the rest.
+    `locked`: the caller already holds the stock rows' locks (taken in primary-key order).
     """
     assert transaction.get_connection().in_atomic_block
     wanted: dict[int, int] = {}
@@ -75,36 +83,48 @@ def stock_reserve(*, order: Order, lines: list[ReserveLine], actor: User | None,
     for ln in lines:
         wanted[ln.stock_id] = wanted.get(ln.stock_id, 0) + ln.quantity
         codes[ln.stock_id] = ln.sku_code
-    shortfalls: list[Shortfall] = []
-    with transaction.atomic():  # savepoint: a shortfall undoes the lines already reserved
-        for stock_id in sorted(wanted):
-            qty = wanted[stock_id]
-            updated = Stock.objects.filter(pk=stock_id, on_hand__gte=F("reserved") + qty).update(
+    if not locked:
+        stocks_lock(wanted)  # primary-key order, so two multi-row UPDATEs never deadlock
+    qty = Case(*(When(pk=sid, then=Value(q)) for sid, q in wanted.items()), output_field=IntegerField())
+    try:
+        with transaction.atomic():  # savepoint: a shortfall undoes the rows already reserved
+            updated = Stock.objects.filter(pk__in=wanted, on_hand__gte=F("reserved") + qty).update(
                 reserved=F("reserved") + qty
             )
-            if not updated:
-                s = Stock.objects.filter(pk=stock_id).values("on_hand", "reserved").first() or {}
-                shortfalls.append(Shortfall(codes[stock_id], qty, s.get("on_hand", 0) - s.get("reserved", 0)))
-        if shortfalls:
-            raise InsufficientStock(
-                _("库存不足：") + "；".join(s.text() for s in shortfalls),
-                details={"shortfalls": [s.__dict__ for s in shortfalls]},
+            if updated != len(wanted):
+                raise _ShortfallError
+            StockMovement.objects.bulk_create(
+                StockMovement(
+                    stock_id=sid,
+                    kind=StockMovementKind.RESERVE,
+                    reserved_delta=q,
+                    order=order,
+                    actor=actor,
+                    note=note[:255],
+                )
+                for sid, q in sorted(wanted.items())
             )
-        StockMovement.objects.bulk_create(
-            StockMovement(
-                stock_id=sid,
-                kind=StockMovementKind.RESERVE,
-                reserved_delta=q,
-                order=order,
-                actor=actor,
-                note=note[:255],
+            Reservation.objects.bulk_create(
+                Reservation(order=order, stock_id=sid, quantity=q) for sid, q in sorted(wanted.items())
             )
-            for sid, q in sorted(wanted.items())
-        )
-        Reservation.objects.bulk_create(
-            Reservation(order=order, stock_id=sid, quantity=q) for sid, q in sorted(wanted.items())
-        )
+    except _ShortfallError:
+        shortfalls = _shortfalls(wanted, codes)  # read after the rollback: what is really there
+        raise InsufficientStock(
+            _("库存不足：") + "；".join(s.text() for s in shortfalls),
+            details={"shortfalls": [s.__dict__ for s in shortfalls]},
+        ) from None
     return sum(wanted.values())
+
+
+def _shortfalls(wanted: dict[int, int], codes: dict[int, str]) -> list[Shortfall]:
+    rows = {s["pk"]: s for s in Stock.objects.filter(pk__in=wanted).values("pk", "on_hand", "reserved")}
+    out = []
+    for sid in sorted(wanted):
+        row = rows.get(sid, {"on_hand": 0, "reserved": 0})
+        available = row["on_hand"] - row["reserved"]
+        if available < wanted[sid]:
+            out.append(Shortfall(codes[sid], wanted[sid], available))
+    return out
 
 
 def _active_locked(order: Order) -> list[Reservation]:
