@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 from typing import Any
 
 from django import forms
@@ -76,6 +77,15 @@ class ReviewRuleForm(forms.ModelForm):
     class Meta:
         model = ReviewRule
         fields = ["position", "name", "rule", "params", "active"]
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        defaults = "；".join(
+            f"{k}: {json.dumps(spec.defaults, ensure_ascii=False)}"
+            for k, spec in RULES.items()
+            if spec.defaults
+        )
+        self.fields["params"].help_text = "JSON 对象，留空用默认值。各规则默认参数 — " + defaults
 
     def clean(self) -> dict[str, Any]:
         data = super().clean()
