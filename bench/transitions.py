@@ -521,21 +521,24 @@ def audit_check() -> dict[str, Any]:
     }
 
 
-def _worker_jobs(results: Any) -> None:
+def _worker_jobs(results: Any, max_jobs: int) -> None:
     from orderhub.core.jobs import jobs_run_pending
 
-    results.put(jobs_run_pending(max_jobs=10_000_000))
+    results.put(jobs_run_pending(max_jobs=max_jobs))
 
 
-def deliver_jobs(procs: int) -> dict[str, float]:
-    """Run every owed notification job with `procs` job-worker processes sharing the queue."""
+def deliver_jobs(procs: int, total: int | None = None) -> dict[str, float]:
+    """Run the owed jobs (all, or the oldest `total`) with `procs` job workers sharing the queue."""
     from django.db import connections
 
     ctx = mp.get_context("fork")
     connections.close_all()
     results = ctx.Queue()
     start = time.monotonic()
-    ps = [ctx.Process(target=_worker_jobs, args=(results,)) for _ in range(procs)]
+    shares = [10_000_000] * procs
+    if total is not None:
+        shares = [total // procs + (1 if i < total % procs else 0) for i in range(procs)]
+    ps = [ctx.Process(target=_worker_jobs, args=(results, share)) for share in shares]
     for p in ps:
         p.start()
     n = sum(results.get(timeout=7200) for _ in ps)
@@ -644,10 +647,19 @@ def run_one(db: str, url: str, args: argparse.Namespace) -> dict[str, Any]:
     log(f"{db}: {out['create_per_s']:.0f} orders created/s ({n_create} orders, 1 process)")
 
     profile_dir = args.profile
+    from django_tasks_db.models import DBTaskResult
+
+    jobs_after_t1 = 0
     for key, workers, chunk in (("t1", 1, ids[:n1]), ("t8", 8, ids[n1 : n1 + n8])):
         out[key] = measure_transitions(chunk, workers, profile_dir)
         log(f"{db}: {out[key]['per_s']:.0f} transitions/s with {workers} worker(s): {out[key]}")
-    timeline_ids = ids[: n1 + n8]
+        jobs_after_t1 = jobs_after_t1 or DBTaskResult.objects.count()
+    if args.timeline_orders <= n1:
+        # The timeline is read on the 1-worker orders: deliver just the jobs owed until then
+        # (the worker takes the oldest first), not the 8-worker phase's as well.
+        timeline_ids, deliver = ids[: args.timeline_orders], jobs_after_t1
+    else:
+        timeline_ids, deliver = ids[: n1 + n8], None
 
     if args.fill == "service":
         need = args.orders - Order.objects.count()
@@ -668,7 +680,7 @@ def run_one(db: str, url: str, args: argparse.Namespace) -> dict[str, Any]:
             f"{db}: the operation log does not verify: {out['audit']['first_problem']}"
         )
 
-    out["jobs"] = deliver_jobs(args.fill_procs)
+    out["jobs"] = deliver_jobs(args.fill_procs, deliver)
     log(f"{db}: delivered {out['jobs']['jobs']} notification jobs at {out['jobs']['per_s']:.0f}/s")
 
     out["orders_total"] = Order.objects.count()
@@ -727,7 +739,7 @@ def print_table(results: list[dict[str, Any]], args: argparse.Namespace) -> None
     cols = [r["db"] for r in results]
 
     def row(label: str, values: list[str], target: str = "") -> None:
-        print(f"| {label:<48} | " + " | ".join(f"{v:>12}" for v in values) + f" | {target:<22} |")
+        print(f"| {label:<52} | " + " | ".join(f"{v:>12}" for v in values) + f" | {target:<22} |")
 
     print()
     print(
@@ -738,7 +750,7 @@ def print_table(results: list[dict[str, Any]], args: argparse.Namespace) -> None
         print(f"  {r['db']}: {r['server']}")
     print()
     row("metric", cols, "target")
-    print("|" + "-" * 50 + "|" + "|".join("-" * 14 for _ in cols) + "|" + "-" * 24 + "|")
+    print("|" + "-" * 54 + "|" + "|".join("-" * 14 for _ in cols) + "|" + "-" * 24 + "|")
     row(
         "orders created/s (order_create, 1 process)", [f"{r['create_per_s']:,.0f}" for r in results]
     )
@@ -830,6 +842,13 @@ def parse_args(argv: list[str]) -> argparse.Namespace:
         help="share of fill orders whose history is back-filled with transitions",
     )
     p.add_argument("--timeline-samples", type=int, default=2000)
+    p.add_argument(
+        "--timeline-orders",
+        type=int,
+        default=400,
+        help="read the timeline of this many of the transitioned orders (only their notification"
+        " jobs are delivered when it is <= --transition-orders-1)",
+    )
     p.add_argument(
         "--profile", metavar="DIR", help="write cProfile stats of workers and timeline here"
     )
