@@ -63,10 +63,15 @@ def _parent_follows_parts(ctx: EffectContext) -> None:
 def _void_live_waybill(ctx: EffectContext) -> None:
     """Voiding the label or cancelling the order makes its live waybill void (its number is not reused)."""
     from orderhub.fulfilment.models import Waybill
+    from orderhub.fulfilment.tasks import discard_waybill
 
-    Waybill.objects.filter(order_id=ctx.order.pk, status=Waybill.Status.ACTIVE).update(
+    live = list(Waybill.objects.filter(order_id=ctx.order.pk, status=Waybill.Status.ACTIVE))
+    Waybill.objects.filter(pk__in=[w.pk for w in live]).update(
         status=Waybill.Status.VOIDED, voided_at=ctx.entry.at
     )
+    for wb in live:
+        if wb.provider != "simulated":  # tell the provider after the commit, with retries
+            discard_waybill.enqueue(wb.pk)
 
 
 @transition_effect(on=["ship"])

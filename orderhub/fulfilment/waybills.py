@@ -7,7 +7,6 @@ meantime gets its number voided instead.
 
 from __future__ import annotations
 
-import contextlib
 from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
@@ -169,15 +168,12 @@ def waybills_issue(
 def waybill_void(*, order_id: int, actor: User, reason: str, now: datetime | None = None) -> Waybill:
     """Void the live waybill (作废面单): 已打单 → 分仓中; stock stays reserved for the next label.
 
-    The transition's effect marks the waybill void; the provider is told after the commit.
+    The transition's effect marks the waybill void and owes the provider a discard job.
     """
     now = now or timezone.now()
-    wb = Waybill.objects.select_related("carrier").filter(order_id=order_id, status="active").first()
+    wb = Waybill.objects.filter(order_id=order_id, status="active").first()
     if wb is None:
         raise InvalidTransition(_("该订单没有有效面单"), field="id")
     order_transition(order_id=order_id, to=OrderStatus.ALLOCATING, actor=actor, reason=reason, now=now)
-    if wb.provider != "simulated":
-        with contextlib.suppress(WaybillError):  # void on our side already; an unused number lapses
-            provider_for(wb.provider).void(wb.carrier.cp_code or wb.carrier.code, wb.number)
     wb.refresh_from_db()
     return wb

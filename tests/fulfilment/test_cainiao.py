@@ -93,3 +93,23 @@ def test_a_refused_signature_leaves_orders_allocated(allocated, carrier_table, c
 def test_discard(cainiao, settings) -> None:
     CainiaoWaybillProvider().void("ZTO", "9890000000001")
     assert cainiao[0]["msg_type"] == "TMS_WAYBILL_DISCARD"
+
+
+def test_cancelling_a_labelled_order_discards_its_number_after_commit(
+    allocated, carrier_table, cainiao, staff
+) -> None:
+    from orderhub.accounts.roles import Role
+    from orderhub.core.jobs import jobs_run_pending
+    from orderhub.orders.services import order_transition
+
+    Carrier.objects.filter(code="ZTO").update(provider="cainiao")
+    order = allocated()
+    [out] = waybills_issue(order_ids=[order.pk])
+    order_transition(
+        order_id=order.pk, to=OrderStatus.CANCELLED, actor=staff[Role.CUSTOMER_SERVICE], reason="客户取消"
+    )
+    assert [r["msg_type"] for r in cainiao] == ["TMS_WAYBILL_GET"]  # nothing sent inside the transaction
+    jobs_run_pending()
+    discard = json.loads(cainiao[-1]["logistics_interface"])
+    assert cainiao[-1]["msg_type"] == "TMS_WAYBILL_DISCARD" and discard["waybillCode"] == out.number
+    assert order.waybills.get().status == "voided"
