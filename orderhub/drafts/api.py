@@ -12,7 +12,7 @@ from orderhub.accounts.models import User
 from orderhub.core.errors import ValidationFailed
 from orderhub.core.schemas import error_responses
 from orderhub.drafts.models import Draft
-from orderhub.drafts.services import Upload, draft_create_from_images, draft_create_from_text
+from orderhub.drafts.services import draft_create_from_images, draft_create_from_text, uploads_from_files
 
 router = Router(tags=["drafts"])
 
@@ -65,7 +65,7 @@ def create_draft(
     confirms the draft on its page (`url`) before any order exists."""
     actor = _actor(request)
     if images:
-        uploads = [Upload(f.name or "image", f.read(), f.content_type or "") for f in images]
+        uploads = uploads_from_files(list(images))
         draft = draft_create_from_images(actor=actor, uploads=uploads)
     elif text.strip():
         draft = draft_create_from_text(actor=actor, text=text)

@@ -39,6 +39,25 @@ class Upload:
     content_type: str = ""
 
 
+def uploads_from_files(files: list[Any]) -> list[Upload]:
+    """Django's uploaded files as Uploads; one over the byte limit is refused before it is read."""
+    from orderhub.drafts.ocr import ImageRefused
+
+    limit = drafts_setting("MAX_IMAGE_BYTES")
+    if len(files) > drafts_setting("MAX_IMAGES"):
+        raise ValidationFailed(
+            f"一次最多 {drafts_setting('MAX_IMAGES')} 张图片 / too many images", field="images"
+        )
+    for f in files:
+        if (f.size or 0) > limit:
+            raise ImageRefused(
+                f"图片「{f.name}」太大：{f.size / 1024 / 1024:.1f} MB，上限 {limit / 1024 / 1024:.1f} MB"
+                " / image too large",
+                field="images",
+            )
+    return [Upload(f.name or "image", f.read(), f.content_type or "") for f in files]
+
+
 def _require(actor: User) -> None:
     if not can_draft(actor):
         raise PermissionDenied("您的角色不能录入订单草稿 / your role cannot create order drafts")

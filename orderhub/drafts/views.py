@@ -16,12 +16,12 @@ from orderhub.drafts.models import Draft, DraftStatus
 from orderhub.drafts.parser import LOW_CONFIDENCE
 from orderhub.drafts.selectors import can_draft, draft_get, draft_list
 from orderhub.drafts.services import (
-    Upload,
     draft_confirm,
     draft_create_from_images,
     draft_create_from_text,
     draft_discard,
     fields_from_parsed,
+    uploads_from_files,
 )
 
 
@@ -47,7 +47,7 @@ def draft_home(request: HttpRequest) -> HttpResponse:
         files = request.FILES.getlist("images")
         try:
             if files:
-                uploads = [Upload(f.name or "image", f.read(), f.content_type or "") for f in files]
+                uploads = uploads_from_files(files)
                 draft = draft_create_from_images(actor=request.user, uploads=uploads)  # type: ignore[arg-type]
             else:
                 draft = draft_create_from_text(actor=request.user, text=request.POST.get("text", ""))  # type: ignore[arg-type]

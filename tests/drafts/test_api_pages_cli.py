@@ -87,6 +87,13 @@ def test_api_refusals_are_clear(api_client: Any, staff: Any, catalog: Any) -> No
     assert not Draft.objects.exists()
 
 
+def test_an_upload_over_the_byte_limit_is_refused_unread(api_client: Any, staff: Any, settings: Any) -> None:
+    settings.ORDERHUB_DRAFTS = {"MAX_IMAGE_BYTES": 1024}
+    big = SimpleUploadedFile("big.png", b"\x89PNG" + b"\0" * 4096, content_type="image/png")
+    refused = api_client(staff[Role.CUSTOMER_SERVICE]).post("/api/drafts", {"images": [big]})
+    assert refused.status_code == 422 and "太大" in refused.json()["message"]
+
+
 def test_a_salesperson_sees_only_their_own_drafts(api_client: Any, staff: Any, catalog: Any) -> None:
     mine = api_client(staff[Role.SALES]).post("/api/drafts", {"text": "BP-2231 10套"}).json()
     page = reverse("drafts:detail", args=[mine["id"]])
