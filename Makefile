@@ -73,8 +73,10 @@ postgres-server:
 	@scripts/pg.sh install
 
 # Debian's Chromium for the browser tests (Playwright drives it; it never downloads a browser).
+# and the CJK font the OCR tests render chat screenshots with.
 browser:
 	@if [ -x scripts/browser.sh ]; then scripts/browser.sh install; fi
+	@scripts/fonts.sh install >/dev/null
 
 # --- the demo ---------------------------------------------------------------------------------
 
