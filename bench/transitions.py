@@ -29,6 +29,7 @@ import multiprocessing as mp
 import os
 import pstats
 import random
+import shutil
 import statistics
 import subprocess
 import sys
@@ -730,9 +731,7 @@ def run_database(db: str, args: argparse.Namespace, argv: list[str]) -> dict[str
     finally:
         if started_pg:
             subprocess.run([REPO / "scripts" / "pg.sh", "stop"], check=False)
-        if db == "sqlite":
-            for suffix in ("", "-wal", "-shm"):
-                Path(f"{tmpdir}/bench.sqlite3{suffix}").unlink(missing_ok=True)
+        shutil.rmtree(tmpdir, ignore_errors=True)
 
 
 def print_table(results: list[dict[str, Any]], args: argparse.Namespace) -> None:
