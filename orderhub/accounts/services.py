@@ -25,13 +25,19 @@ def user_set_roles(*, user: User, roles: list[str]) -> None:
 
 
 def system_user() -> User:
-    """The account that automatic rules and background jobs act as."""
-    user, created = User.objects.get_or_create(
-        username="system", defaults={"display_name": "系统", "is_active": False}
-    )
-    if created:
-        user.set_unusable_password()
-        user.save(update_fields=["password"])
+    """The account that automatic rules and background jobs act as (created on first use)."""
+    user = User.objects.filter(username="system").first()
+    if user is not None and user.has_role(Role.SYSTEM):
+        return user
+    # User and role in one transaction: a concurrent caller never sees a system user without
+    # its role (and so without the right to act).
+    with transaction.atomic():
+        user, created = User.objects.get_or_create(
+            username="system", defaults={"display_name": "系统", "is_active": False}
+        )
+        if created:
+            user.set_unusable_password()
+            user.save(update_fields=["password"])
         user_set_roles(user=user, roles=[Role.SYSTEM])
     return user
 

@@ -289,6 +289,7 @@ def _more_routes(router: Router) -> None:
 
     @router.get(
         "/fulfilment/orders/{id}/label.pdf",
+        response={200: None, **error_responses(401, 403, 404, 422)},
         summary="The order's label (logged; a second print is a reprint)",
         operation_id="order_label_pdf",
     )
@@ -318,6 +319,7 @@ def _more_routes(router: Router) -> None:
 
     @router.get(
         "/fulfilment/waves/{id}/labels.pdf",
+        response={200: None, **error_responses(401, 403, 404, 422)},
         summary="All labels of a wave as one PDF",
         operation_id="wave_labels_pdf",
     )
@@ -330,6 +332,7 @@ def _more_routes(router: Router) -> None:
 
     @router.get(
         "/fulfilment/waves/{id}/picklist.pdf",
+        response={200: None, **error_responses(401, 403, 404, 422)},
         summary="Pick list of a wave, sorted by bin",
         operation_id="wave_picklist_pdf",
     )
@@ -340,6 +343,7 @@ def _more_routes(router: Router) -> None:
 
     @router.get(
         "/fulfilment/waves/{id}/packing-cards.pdf",
+        response={200: None, **error_responses(401, 403, 404, 422)},
         summary="Packing guidance cards of a wave",
         operation_id="wave_packing_cards_pdf",
     )
