@@ -19,7 +19,9 @@ pass with one client (the service time of each request on an otherwise idle serv
 1. board:  GET /board/ — the full page with counts and the 20 most urgent cards per column;
 2. poll:   GET /board/poll/ with the signatures the page carried (the 2-second live update);
 3. search: GET /search/?q=… with an order number, channel order number, phone or waybill number
-           drawn at random, i.e. search straight to the order's timeline (one request).
+           drawn at random, i.e. search straight to the order's timeline (one request);
+4. floor:  the same clients as people at work (--floor-seconds): the board open and polling every
+           2 s as the page does, a reload every ~20 s, a lookup every ~10 s.
 
 p50 / p99 / max latency, requests/s and the server's CPU time per request are printed, for the
 schema as it is and, with --index proposed|both, after adding the indexes proposed for
@@ -621,6 +623,85 @@ def phases(
     return out
 
 
+STAMP = re.compile(r'id="board-stamp" name="stamp" value="(\d+)"')
+
+
+def run_floor(
+    base: str, sessions: list[str], clients: int, seconds: float, keys: dict[str, list[str]]
+) -> dict[str, Any]:
+    """People at work: each keeps the board open (a poll every 2 s, as the page does), reloads it
+    every ~20 s and looks an order up every ~10 s. Latency per kind of request."""
+    import httpx
+
+    flat = [value for values in keys.values() for value in values]
+    latencies: dict[str, list[float]] = {"board": [], "poll": [], "search_to_timeline": []}
+    errors: list[str] = []
+    lock = threading.Lock()
+    stop_at = time.monotonic() + seconds
+
+    def timed(http: Any, kind: str, path: str, params: Any) -> Any:
+        t0 = time.perf_counter()
+        try:
+            response = http.get(path, params=params)
+        except httpx.HTTPError as exc:
+            with lock:
+                errors.append(type(exc).__name__)
+            return None
+        with lock:
+            if response.status_code in (200, 204):
+                latencies[kind].append(time.perf_counter() - t0)
+            else:
+                errors.append(f"{response.status_code} {path}")
+        return response
+
+    def person(n: int) -> None:
+        rng = random.Random(n)
+        time.sleep(rng.uniform(0, 2))  # people do not start in step
+        with httpx.Client(
+            base_url=base, cookies={"sessionid": sessions[n % len(sessions)]}, timeout=60
+        ) as http:
+            params: dict[str, str] = {}
+            tick = rng.randrange(10)
+            while time.monotonic() < stop_at:
+                started = time.monotonic()
+                if not params or tick % 10 == 0:
+                    page = timed(http, "board", "/board/", None)
+                    if page is not None:
+                        params = dict(SIG.findall(page.text))
+                        stamp = STAMP.search(page.text)
+                        params["stamp"] = stamp.group(1) if stamp else ""
+                else:
+                    timed(http, "poll", "/board/poll/", params)
+                if tick % 5 == 2:
+                    timed(
+                        http, "search_to_timeline", "/search/", {"q": rng.choice(flat), "for_customer": "0"}
+                    )
+                tick += 1
+                time.sleep(max(0.0, 2.0 - (time.monotonic() - started)))
+
+    threads = [threading.Thread(target=person, args=(n,)) for n in range(clients)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    out: dict[str, Any] = {"errors": len(errors)}
+    for kind, values in latencies.items():
+        if values:
+            out[kind] = {
+                "requests": len(values),
+                "p50_ms": percentile(values, 50) * 1000,
+                "p99_ms": percentile(values, 99) * 1000,
+                "max_ms": max(values) * 1000,
+            }
+            r = out[kind]
+            log(
+                f"  floor {kind:>18}: p50 {r['p50_ms']:.0f} ms  p99 {r['p99_ms']:.0f} ms"
+                f"  max {r['max_ms']:.0f} ms  ({r['requests']} requests)"
+            )
+    out["load_average_1m_after"] = os.getloadavg()[0]
+    return out
+
+
 def check_search_hits(base: str, session: str, keys: dict[str, list[str]]) -> None:
     """Every kind of key must reach a timeline (a wrong key would make the search look fast)."""
     import httpx
@@ -647,6 +728,7 @@ def main() -> None:
         default=["proposed_index"],
         help="variants measured with --clients concurrent clients too (default: proposed_index)",
     )
+    parser.add_argument("--floor-seconds", type=float, default=60, help="length of the people-at-work phase")
     parser.add_argument("--json", type=Path, help="also write the figures to this file")
     args = parser.parse_args()
 
@@ -689,6 +771,8 @@ def main() -> None:
             if variant in args.concurrent:
                 log(f"{variant}: {args.clients} clients, {args.seconds:.0f} s per phase")
                 results[variant]["concurrent"] = phases(base, sessions, keys, args, server.pid)
+                log(f"{variant}: {args.clients} people at work for {args.floor_seconds:.0f} s")
+                results[variant]["floor"] = run_floor(base, sessions, args.clients, args.floor_seconds, keys)
             stop_server(server)
             server = None
         print(json.dumps(results, indent=2))
