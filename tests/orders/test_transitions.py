@@ -98,3 +98,14 @@ def test_allowed_transitions_per_role(make_order, staff) -> None:
         Role.FINANCE: [],
     }
     assert allowed_transitions(staff["sales2"], order) == []
+
+
+def test_a_taken_order_number_is_drawn_again(make_order, monkeypatch) -> None:
+    from orderhub.orders.services import create
+
+    first = make_order()
+    numbers = iter([first.order_no, first.order_no, "OH26112500000042"])
+    monkeypatch.setattr(create, "new_order_no", lambda at: next(numbers))
+    second = make_order()
+    assert second.order_no == "OH26112500000042"
+    assert Order.objects.filter(order_no=first.order_no).count() == 1

@@ -60,6 +60,9 @@ class OrderDraft:
     raw: dict[str, Any] | None = None
 
 
+ORDER_NO_ATTEMPTS = 5
+
+
 def new_order_no(at: datetime) -> str:
     return f"OH{timezone.localtime(at):%y%m%d}{secrets.randbelow(10**8):08d}"
 
@@ -114,16 +117,23 @@ def order_create(*, draft: OrderDraft, actor: User, now: datetime | None = None)
     elif customer is not None:
         owner = customer.owner
     skus = {s.code: s for s in Sku.objects.filter(code__in={ln.sku_code for ln in draft.lines})}
-    try:
-        with transaction.atomic():
-            return _insert(draft, actor, now, channel, customer, owner, skus), True
-    except IntegrityError:
-        # A concurrent request created the same channel order first: return that one.
-        if draft.channel_order_no:
-            existing = Order.objects.filter(channel=channel, channel_order_no=draft.channel_order_no).first()
-            if existing:
-                return existing, False
-        raise
+    for attempt in range(ORDER_NO_ATTEMPTS):
+        try:
+            with transaction.atomic():
+                return _insert(draft, actor, now, channel, customer, owner, skus), True
+        except IntegrityError:
+            # A concurrent request created the same channel order first: return that one.
+            if draft.channel_order_no:
+                existing = Order.objects.filter(
+                    channel=channel, channel_order_no=draft.channel_order_no
+                ).first()
+                if existing:
+                    return existing, False
+            # Otherwise the random order number was taken (about 50 a day at 100,000 orders a
+            # day): draw another one.
+            if attempt == ORDER_NO_ATTEMPTS - 1:
+                raise
+    raise AssertionError("unreachable")
 
 
 def _insert(
