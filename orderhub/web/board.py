@@ -107,6 +107,7 @@ class Column:
     held_next_cursor: str | None = None
     sig: str = ""
     window_days: int = 0  # finished columns show only the last days
+    unchanged: bool = False  # the client already shows this column (its cards were not built)
 
     @property
     def other_count(self) -> int:
@@ -259,6 +260,30 @@ def _page(
     return rows[:limit], nxt
 
 
+Key = tuple[int, int]  # (pk, version): what a column's signature is made of
+
+
+def _page_keys(qs: QuerySet[Order], limit: int, *, finished: bool = False) -> tuple[list[Key], str | None]:
+    """The first page of a column as (pk, version) only: enough to tell whether it changed."""
+    order_by = ("-status_changed_at", "-pk") if finished else URGENCY
+    rows = list(
+        qs.order_by(*order_by).values_list("pk", "version", "priority", "status_changed_at")[: limit + 1]
+    )
+    nxt = None
+    if len(rows) > limit:
+        pk, _v, priority, at = rows[limit - 1]
+        nxt = encode_cursor(Order(pk=pk, priority=0 if finished else priority, status_changed_at=at))
+    return [(pk, v) for pk, v, _p, _a in rows[:limit]], nxt
+
+
+def _fetch(keys: list[Key]) -> dict[int, Order]:
+    """Full card rows for the given orders, in one query."""
+    if not keys:
+        return {}
+    rows = Order.objects.filter(pk__in=[pk for pk, _v in keys]).select_related(*CARD_RELATED)
+    return {o.pk: o for o in rows.only(*CARD_FIELDS)}
+
+
 def done_window_days() -> int:
     """Finished orders stay on the board this many days (they pile up forever otherwise)."""
     return int(getattr(settings, "ORDERHUB_BOARD_DONE_DAYS", DONE_DAYS))
@@ -339,13 +364,12 @@ def cards_build(actor: User, orders: list[Order], targets: dict[str, Target], no
     return cards
 
 
-def _sig(col: Column) -> str:
-    cards = ",".join(f"{c.order.pk}:{c.order.version}" for c in [*col.held, *col.cards])
-    raw = f"{col.count}|{col.held_count}|{cards}"
-    return hashlib.sha1(raw.encode(), usedforsecurity=False).hexdigest()[:16]
-
-
 # --- the board -------------------------------------------------------------------------------------
+
+
+def _sig_of(count: int, held_count: int, keys: list[Key]) -> str:
+    raw = f"{count}|{held_count}|" + ",".join(f"{pk}:{v}" for pk, v in keys)
+    return hashlib.sha1(raw.encode(), usedforsecurity=False).hexdigest()[:16]
 
 
 def board_get(
@@ -355,40 +379,48 @@ def board_get(
     filters: BoardFilters,
     limit: int = CARDS_PER_COLUMN,
     now: datetime | None = None,
+    known: dict[str, str] | None = None,
 ) -> Board:
-    """Counts per state and the `limit` most urgent cards of each visible column."""
+    """Counts per state and the `limit` most urgent cards of each visible column.
+
+    With `known` (the signatures a board already shows), columns whose signature is unchanged
+    come back without cards (`unchanged`): a poll then builds only what it will send.
+    """
     now = now or timezone.now()
     qs, no_warehouse = board_queryset(actor=actor, filters=filters)
     statuses = visible_statuses(preset, filters)
     counts = _counts(qs, statuses, now)
     held_ids = _open_holds_of().values("order_id")
     columns: list[Column] = []
-    rows_of: dict[str, tuple[list[Order], list[Order]]] = {}  # status -> (held, others)
+    keys_of: dict[str, tuple[list[Key], list[Key]]] = {}  # status -> (held, others)
     for status in statuses:
         col = Column(status=status, label=str(OrderStatus(status).label), count=counts.get(status, 0))
         if status in TERMINAL:
             col.window_days = done_window_days()
-        held: list[Order] = []
-        others: list[Order] = []
+        held: list[Key] = []
+        others: list[Key] = []
         if col.count:
             in_col = _in_column(qs, status, now)
             if status == S.PENDING_REVIEW:
                 col.held_count = in_col.filter(pk__in=held_ids).count()
                 if col.held_count:
-                    held, col.held_next_cursor = _page(in_col.filter(pk__in=held_ids), limit, None)
+                    held, col.held_next_cursor = _page_keys(in_col.filter(pk__in=held_ids), limit)
                 if col.other_count:
-                    others, col.next_cursor = _page(in_col.exclude(pk__in=held_ids), limit, None)
+                    others, col.next_cursor = _page_keys(in_col.exclude(pk__in=held_ids), limit)
             else:
-                others, col.next_cursor = _page(in_col, limit, None, finished=status in TERMINAL)
-        rows_of[status] = (held, others)
+                others, col.next_cursor = _page_keys(in_col, limit, finished=status in TERMINAL)
+        col.sig = _sig_of(col.count, col.held_count, [*held, *others])
+        col.unchanged = known is not None and known.get(status) == col.sig
+        keys_of[status] = (held, others)
         columns.append(col)
-    orders = [o for held, others in rows_of.values() for o in (*held, *others)]
+    wanted = [k for c in columns if not c.unchanged for k in (*keys_of[c.status][0], *keys_of[c.status][1])]
+    rows = _fetch(wanted)
+    orders = [rows[pk] for pk, _v in wanted if pk in rows]
     by_pk = {c.order.pk: c for c in cards_build(actor, orders, state_targets() if orders else {}, now)}
     for col in columns:
-        held, others = rows_of[col.status]
-        col.held = [by_pk[o.pk] for o in held]
-        col.cards = [by_pk[o.pk] for o in others]
-        col.sig = _sig(col)
+        held, others = keys_of[col.status]
+        col.held = [by_pk[pk] for pk, _v in held if pk in by_pk]
+        col.cards = [by_pk[pk] for pk, _v in others if pk in by_pk]
     return Board(columns=columns, total=sum(counts.get(s, 0) for s in statuses), no_warehouse=no_warehouse)
 
 

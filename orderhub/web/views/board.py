@@ -64,8 +64,12 @@ def _client_sigs(data: QueryDict) -> dict[str, str]:
     return {s: data.get(f"sig_{s}", "") for s in OrderStatus.values}
 
 
-def _board(request: HttpRequest, form: BoardFilterForm) -> selectors.Board:
-    return selectors.board_get(actor=request.user, preset=preset_for(request.user), filters=form.to_filters())
+def _board(
+    request: HttpRequest, form: BoardFilterForm, known: dict[str, str] | None = None
+) -> selectors.Board:
+    return selectors.board_get(
+        actor=request.user, preset=preset_for(request.user), filters=form.to_filters(), known=known
+    )
 
 
 @login_required
@@ -96,9 +100,9 @@ def _updates(
 ) -> HttpResponse:
     """Out-of-band swaps of the columns that changed (plus a message); 204 when nothing changed."""
     form = board_form(request, data)
-    b = _board(request, form)
     sigs = _client_sigs(data)
-    changed = [c for c in b.columns if sigs.get(c.status) != c.sig]
+    b = _board(request, form, known=sigs)
+    changed = [c for c in b.columns if not c.unchanged]
     new_stamp = stamp.key if stamp and stamp.key != data.get("stamp") else None
     if not changed and flash is None and bulk is None and new_stamp is None:
         return HttpResponse(status=204)
