@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable
+import os
+from collections.abc import Callable, Iterator
 from decimal import Decimal
+from pathlib import Path
 from typing import Any
 
 import pytest
@@ -126,3 +128,37 @@ def api_client(db: Any) -> Callable[[User], Client]:
         return Client(headers={"Authorization": f"Bearer {raw}"})
 
     return make
+
+
+# --- the one headless Chromium of a test session ----------------------------------------------
+
+CHROMIUM = Path(os.environ.get("ORDERHUB_CHROMIUM", "/usr/bin/chromium"))
+CHROMIUM_ARGS = [
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+    "--no-first-run",
+]
+
+
+@pytest.fixture(scope="session")
+def browser() -> Iterator[Any]:
+    if not CHROMIUM.exists():
+        pytest.fail(
+            f"Chromium is missing ({CHROMIUM} not found): the browser tests need Debian's chromium. "
+            "Install it with `scripts/browser.sh install` (apt-get install chromium fonts-noto-cjk).",
+            pytrace=False,
+        )
+    try:
+        from playwright.sync_api import sync_playwright
+    except ImportError:
+        pytest.fail(
+            "Playwright for Python is missing: pip install -e '.[test]' (never `playwright install`).",
+            pytrace=False,
+        )
+    with sync_playwright() as p:
+        chromium = p.chromium.launch(executable_path=str(CHROMIUM), args=CHROMIUM_ARGS)
+        yield chromium
+        chromium.close()

@@ -16,30 +16,23 @@ from orderhub.orders.models import Order
 from tests.drafts import render
 
 os.environ.setdefault("DJANGO_ALLOW_ASYNC_UNSAFE", "true")
-CHROMIUM = Path(os.environ.get("ORDERHUB_CHROMIUM", "/usr/bin/chromium"))
 SHOTS = Path(os.environ.get("ORDERHUB_DRAFT_SHOTS", "")) if os.environ.get("ORDERHUB_DRAFT_SHOTS") else None
 
 pytestmark = pytest.mark.browser
 
 
 @pytest.fixture
-def page(live_server: Any, staff: dict[str, Any]) -> Iterator[Any]:
-    if not CHROMIUM.exists():
-        pytest.fail(f"Chromium is missing ({CHROMIUM}): run scripts/browser.sh install", pytrace=False)
-    from playwright.sync_api import sync_playwright
-
-    with sync_playwright() as p:
-        browser = p.chromium.launch(executable_path=str(CHROMIUM), args=["--no-sandbox", "--disable-gpu"])
-        context = browser.new_context(viewport={"width": 1280, "height": 900}, locale="zh-CN")
-        page = context.new_page()
-        page.set_default_timeout(30_000)  # the upload waits for the OCR
-        page.goto(f"{live_server.url}/accounts/login/")
-        page.fill("input[name=username]", staff[Role.CUSTOMER_SERVICE].username)
-        page.fill("input[name=password]", "Correct-Horse-42")
-        page.click("button[type=submit]")
-        page.wait_for_url(f"{live_server.url}/")
-        yield page
-        browser.close()
+def page(browser: Any, live_server: Any, staff: dict[str, Any]) -> Iterator[Any]:
+    context = browser.new_context(viewport={"width": 1280, "height": 900}, locale="zh-CN")
+    page = context.new_page()
+    page.set_default_timeout(30_000)  # the upload waits for the OCR
+    page.goto(f"{live_server.url}/accounts/login/")
+    page.fill("input[name=username]", staff[Role.CUSTOMER_SERVICE].username)
+    page.fill("input[name=password]", "Correct-Horse-42")
+    page.click("button[type=submit]")
+    page.wait_for_url(f"{live_server.url}/")
+    yield page
+    context.close()
 
 
 def test_upload_confirm_and_the_order_is_on_the_board(

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import os
 from decimal import Decimal
-from pathlib import Path
 
 import pytest
 
@@ -15,30 +14,23 @@ from orderhub.orders.services import LineDraft
 from orderhub.orders.states import OrderStatus
 
 os.environ.setdefault("DJANGO_ALLOW_ASYNC_UNSAFE", "true")
-CHROMIUM = Path(os.environ.get("ORDERHUB_CHROMIUM", "/usr/bin/chromium"))
 PHONE = {"width": 375, "height": 812}
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 
 
 @pytest.fixture
-def phone(live_server, staff):
-    if not CHROMIUM.exists():
-        pytest.fail(f"Chromium is missing ({CHROMIUM}): run scripts/browser.sh install", pytrace=False)
-    from playwright.sync_api import sync_playwright
-
-    with sync_playwright() as p:
-        browser = p.chromium.launch(executable_path=str(CHROMIUM), args=["--no-sandbox", "--disable-gpu"])
-        context = browser.new_context(viewport=PHONE, locale="zh-CN", timezone_id="Asia/Shanghai")
-        page = context.new_page()
-        page.set_default_timeout(15_000)
-        page.goto(f"{live_server.url}/accounts/login/")
-        page.fill("input[name=username]", staff[Role.WAREHOUSE].username)
-        page.fill("input[name=password]", "Correct-Horse-42")
-        page.click("button[type=submit]")
-        page.wait_for_load_state()
-        yield page, live_server.url
-        browser.close()
+def phone(browser, live_server, staff):
+    context = browser.new_context(viewport=PHONE, locale="zh-CN", timezone_id="Asia/Shanghai")
+    page = context.new_page()
+    page.set_default_timeout(15_000)
+    page.goto(f"{live_server.url}/accounts/login/")
+    page.fill("input[name=username]", staff[Role.WAREHOUSE].username)
+    page.fill("input[name=password]", "Correct-Horse-42")
+    page.click("button[type=submit]")
+    page.wait_for_load_state()
+    yield page, live_server.url
+    context.close()
 
 
 def test_pack_on_a_phone(phone, allocated, carrier_table) -> None:

@@ -10,7 +10,7 @@ import pytest
 
 from orderhub.ingest.models import MappingPreset
 from orderhub.orders.models import Order
-from tests.browser.conftest import browser, open_as  # noqa: F401 - the shared browser fixtures
+from tests.browser.conftest import open_as  # noqa: F401 - the shared browser fixture
 from tests.ingest import exports as ex
 
 pytestmark = pytest.mark.browser
