@@ -148,6 +148,17 @@ class Order(models.Model):
             models.Index(fields=["status", "-ordered_at", "-id"], name="order_status_ordered"),
             models.Index(fields=["-ordered_at", "-id"], name="order_ordered_keyset"),
             models.Index(fields=["owner", "-ordered_at"], name="order_owner_ordered"),
+            # The board: each column's most urgent cards, overall, per salesperson, per warehouse.
+            models.Index(
+                fields=["status", "-priority", "status_changed_at", "id"], name="order_board_urgency"
+            ),
+            models.Index(
+                fields=["owner", "status", "-priority", "status_changed_at", "id"], name="order_owner_board"
+            ),
+            models.Index(
+                fields=["warehouse", "status", "-priority", "status_changed_at", "id"],
+                name="order_warehouse_board",
+            ),
             # Look-ups by the channel's own number (search, customer self-service).
             models.Index(fields=["channel_order_no"], name="order_channel_order_no"),
             # "Late against the promised time" only ever looks at open orders.
