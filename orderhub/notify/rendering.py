@@ -59,13 +59,17 @@ FIELDS_HELP = (
 class OrderFields:
     """The order fields a message template may read; nothing else of the model is reachable."""
 
-    def __init__(self, order: Order) -> None:
+    def __init__(self, order: Order, status: str = "") -> None:
         self._order = order
+        # The state the notice is about: a notice planned later still names the state it tells of.
+        self._status = status or order.status
 
     order_no = property(lambda self: self._order.order_no)
     channel_order_no = property(lambda self: self._order.channel_order_no or "")
-    status = property(lambda self: self._order.status)
-    status_label = property(lambda self: str(OrderStatus(self._order.status).label))
+    status = property(lambda self: self._status)
+    status_label = property(
+        lambda self: str(OrderStatus(self._status).label) if self._status in OrderStatus.values else self._status
+    )
     customer_tier = property(lambda self: self._order.get_customer_tier_display())
     receiver_name = property(lambda self: self._order.receiver_name)
     receiver_phone = property(lambda self: self._order.receiver_phone)
@@ -130,13 +134,15 @@ def event_context(
     at: datetime | None = None,
     reason: str = "",
     from_status: str = "",
+    status: str = "",
     extra: dict[str, Any] | None = None,
 ) -> dict[str, Any]:
+    """Template variables of a notice; `status` is the state it tells of (default: the order's)."""
     # Messages are written in the company's language, whatever the acting user's UI language.
     with translation.override(settings.LANGUAGE_CODE):
-        status = order.status
+        status = status or order.status
         context: dict[str, Any] = {
-            "order": OrderFields(order),
+            "order": OrderFields(order, status),
             "event": event,
             "event_label": event_label(event),
             "status_label": str(OrderStatus(status).label) if status in OrderStatus.values else status,

@@ -194,16 +194,19 @@ def _log_context(entry: OperationLog) -> dict[str, Any]:
         at=entry.at,
         reason=entry.reason,
         from_status=entry.from_status,
+        status=entry.to_status,
     )
 
 
 def notify_for_log_entry(entry: OperationLog) -> None:
-    """Owe a transition's notifications: delivery rows plus one job, committed with it."""
+    """Owe a transition's notifications: one durable job, committed with the transition.
+
+    Routing (who is responsible, their preferences, the templates) is planned by the job, not
+    here: it reads several configuration tables and would double the cost of every transition.
+    The job plans from the log entry (state, actor, reason, time) and the order as it then is.
+    """
     from orderhub.notify.tasks import deliver_transition_notice
 
-    deliveries_plan(
-        order=entry.order, event=entry.to_status, source=f"log:{entry.pk}", context=_log_context(entry)
-    )
     deliver_transition_notice.enqueue(entry.pk)
 
 

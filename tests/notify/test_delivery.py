@@ -16,12 +16,14 @@ from orderhub.accounts.roles import Role
 from orderhub.core.jobs import jobs_run_pending
 from orderhub.notify.models import Delivery, DeliveryStatus, InboxMessage, RoutingRule
 from orderhub.notify.services import message_send
+from orderhub.orders.models import OperationLog
 from orderhub.orders.selectors import order_timeline
 from orderhub.orders.services import order_transition
 from orderhub.orders.states import OrderStatus as S
 
 SEND = "orderhub.notify.tasks.send_delivery"
 BATCH = "orderhub.notify.tasks.send_batch"
+NOTICE = "orderhub.notify.tasks.deliver_transition_notice"
 
 
 def make_due() -> None:
@@ -52,19 +54,19 @@ def test_a_transition_owes_its_deliveries_in_its_transaction_and_the_worker_send
     order = make_order()
     cs = staff[Role.CUSTOMER_SERVICE]
 
+    notice_jobs = DBTaskResult.objects.filter(task_path=NOTICE)
     with pytest.raises(RuntimeError), transaction.atomic():
         order_transition(order_id=order.pk, to=S.SPLIT, actor=cs)
         raise RuntimeError("the request failed after the transition")
-    assert not Delivery.objects.exists()
+    assert not notice_jobs.exists() and not Delivery.objects.exists()
 
     order_transition(order_id=order.pk, to=S.SPLIT, actor=cs, reason="整单发")
-    owed = Delivery.objects.filter(order=order).order_by("channel")
-    assert [(d.channel, d.status) for d in owed] == [
-        ("dingtalk", "pending"),
-        ("inbox", "pending"),
-        ("sms", "pending"),
-    ]
+    (job,) = notice_jobs  # owed with the transition; the job routes and plans the deliveries
+    assert job.status == TaskResultStatus.READY
     jobs_run_pending()
+
+    owed = Delivery.objects.filter(order=order).order_by("channel")
+    assert [d.channel for d in owed] == ["dingtalk", "inbox", "sms"]
 
     title = f"订单 {order.order_no} 已进入「已拆单」"
     (post,) = robot.requests
@@ -239,9 +241,9 @@ def test_notice_jobs_re_run_after_a_crash_add_nothing(make_order, staff, fake, e
     RoutingRule.objects.create(event=S.SPLIT, role=Role.WAREHOUSE, channels=["inbox", "wecom"])
     order = make_order()
     order_transition(order_id=order.pk, to=S.SPLIT, actor=staff[Role.CUSTOMER_SERVICE])
-    entry_id = Delivery.objects.filter(order=order).first().source.split(":")[1]
+    entry = OperationLog.objects.get(order=order, transition="approve")
     jobs_run_pending()
-    assert transition_notice_deliver(int(entry_id)) == 0
+    assert transition_notice_deliver(entry.pk) == 0
     jobs_run_pending()
     assert robot.counts.total() == 1
     assert InboxMessage.objects.filter(order=order).count() == 1

@@ -6,6 +6,7 @@ from django.test import Client
 from django.utils import translation
 
 from orderhub.accounts.roles import Role
+from orderhub.core.jobs import jobs_run_pending
 from orderhub.notify.models import Delivery, MessageTemplate, UserPreference
 from orderhub.orders.services import order_transition
 from orderhub.orders.states import OrderStatus as S
@@ -39,6 +40,7 @@ def test_a_manager_previews_then_saves_a_template_and_the_next_notice_uses_it(ma
     saved = manager.post(f"/notify/templates/{S.SPLIT}/", {**words, "action": "save"}, follow=True)
     assert "已保存" in page_text(saved)
     order_transition(order_id=order.pk, to=S.SPLIT, actor=staff[Role.CUSTOMER_SERVICE])
+    jobs_run_pending()  # the notice job routes, renders and plans
     assert Delivery.objects.get(order=order).title == f"【待配货】{order.order_no}"
 
     manager.post(f"/notify/templates/{S.SPLIT}/", {"action": "reset"})
@@ -82,6 +84,7 @@ def test_messages_stay_in_chinese_when_the_actor_reads_english(make_order, staff
     order = make_order()
     with translation.override("en"):
         order_transition(order_id=order.pk, to=S.SPLIT, actor=staff[Role.CUSTOMER_SERVICE])
+        jobs_run_pending()  # the notice job routes, renders and plans
     assert Delivery.objects.get(order=order).title == f"订单 {order.order_no} 已进入「已拆单」"
 
 

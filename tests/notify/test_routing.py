@@ -7,6 +7,7 @@ from django.test import Client
 
 from orderhub.accounts.roles import Role
 from orderhub.catalog.models import CustomerTier
+from orderhub.core.jobs import jobs_run_pending
 from orderhub.core.errors import PermissionDenied, ValidationFailed
 from orderhub.inventory.models import Warehouse
 from orderhub.notify.models import Delivery, Endpoint, MessageTemplate, RoutingRule, UserPreference
@@ -38,7 +39,9 @@ def robots(db) -> dict[str, Endpoint]:
 
 
 def owed(order: Order) -> list[tuple[str, str]]:
-    """(channel, recipient) of the deliveries owed for the order: user name or robot code."""
+    """(channel, recipient) of the deliveries owed for the order: user name or robot code,
+    once the worker has run the notice jobs the transitions owe (they route and plan)."""
+    jobs_run_pending()
     rows = Delivery.objects.filter(order=order).select_related("user", "endpoint").order_by("channel", "pk")
     return [(d.channel, d.user.username if d.user else d.endpoint.code) for d in rows]
 
@@ -135,6 +138,7 @@ def test_a_managers_template_shapes_the_message(make_order, staff) -> None:
     )
     order = make_order()
     order_transition(order_id=order.pk, to=S.SPLIT, actor=staff[Role.CUSTOMER_SERVICE])
+    jobs_run_pending()  # the notice job routes, renders and plans
     d = Delivery.objects.get(order=order)
     assert d.title == f"【手工】{order.order_no} 待配货"
     assert d.body == "客户 椒江恒通汽配（A类），BP-2231×20，收货 浙江省台州市椒江区东环大道88号"
@@ -148,6 +152,7 @@ def test_a_broken_template_is_refused_and_a_broken_stored_one_falls_back(make_or
     MessageTemplate.objects.create(event=S.SPLIT, title="{{ order.order_no|nosuchfilter }}")
     order = make_order()
     order_transition(order_id=order.pk, to=S.SPLIT, actor=staff[Role.CUSTOMER_SERVICE])
+    jobs_run_pending()  # the notice job routes, renders and plans
     assert Delivery.objects.get(order=order).title == f"订单 {order.order_no} 已进入「已拆单」"
 
 
@@ -159,6 +164,7 @@ def test_templates_reach_only_the_order_fields(make_order, staff) -> None:
     )
     order = make_order()
     order_transition(order_id=order.pk, to=S.SPLIT, actor=staff[Role.CUSTOMER_SERVICE])
+    jobs_run_pending()  # the notice job routes, renders and plans
     assert Delivery.objects.get(order=order).title == f"|{order.order_no}"
 
 
