@@ -67,9 +67,12 @@ class OrderFields:
     order_no = property(lambda self: self._order.order_no)
     channel_order_no = property(lambda self: self._order.channel_order_no or "")
     status = property(lambda self: self._status)
-    status_label = property(
-        lambda self: str(OrderStatus(self._status).label) if self._status in OrderStatus.values else self._status
-    )
+
+    @property
+    def status_label(self) -> str:
+        known = self._status in OrderStatus.values
+        return str(OrderStatus(self._status).label) if known else self._status
+
     customer_tier = property(lambda self: self._order.get_customer_tier_display())
     receiver_name = property(lambda self: self._order.receiver_name)
     receiver_phone = property(lambda self: self._order.receiver_phone)

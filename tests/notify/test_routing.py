@@ -7,8 +7,8 @@ from django.test import Client
 
 from orderhub.accounts.roles import Role
 from orderhub.catalog.models import CustomerTier
-from orderhub.core.jobs import jobs_run_pending
 from orderhub.core.errors import PermissionDenied, ValidationFailed
+from orderhub.core.jobs import jobs_run_pending
 from orderhub.inventory.models import Warehouse
 from orderhub.notify.models import Delivery, Endpoint, MessageTemplate, RoutingRule, UserPreference
 from orderhub.notify.rendering import template_problem as message_template_problem
