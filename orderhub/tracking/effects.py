@@ -56,9 +56,14 @@ def _stop_on_close(ctx: EffectContext) -> None:
 @timeline_source("tracking")
 def _tracking_timeline(order: Order) -> list[TimelineEvent]:
     """Carrier events of the order's parcels (and of its parts' parcels, on a parent order)."""
+    # Index lookups only: the parts' ids by Order.parent_id (covering: SQLite's statistics count
+    # every NULL parent as one value and would scan the table for any other column), then the
+    # events by their shipments' order ids. An OR across the join would scan every shipment.
+    part_ids = list(Order.objects.filter(parent_id=order.pk).values_list("pk", flat=True))
+    part_nos = dict(Order.objects.filter(pk__in=part_ids).values_list("pk", "order_no")) if part_ids else {}
     events = (
-        TrackingEvent.objects.filter(Q(shipment__order_id=order.pk) | Q(shipment__order__parent_id=order.pk))
-        .select_related("shipment", "shipment__order")
+        TrackingEvent.objects.filter(shipment__order_id__in=[order.pk, *part_ids])
+        .select_related("shipment")
         .order_by("at", "pk")
     )
     rows = []
@@ -66,7 +71,7 @@ def _tracking_timeline(order: Order) -> list[TimelineEvent]:
         s = e.shipment
         details = {"carrier": s.carrier, "tracking_no": s.tracking_no, "area": e.area, "status": e.status}
         if s.order_id != order.pk:
-            details["part"] = s.order.order_no
+            details["part"] = part_nos[s.order_id]
         rows.append(
             TimelineEvent(
                 at=e.at,
