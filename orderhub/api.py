@@ -71,6 +71,7 @@ api = OrderHubAPI(
 api.add_router("/", orders_router)
 api.add_router("/ingest/", "orderhub.ingest.api.router")
 api.add_router("/", "orderhub.drafts.api.router")
+api.add_router("/", "orderhub.fulfilment.api.router")
 
 
 def error_response(

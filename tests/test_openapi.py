@@ -34,6 +34,7 @@ from orderhub.api import api
 from orderhub.ingest.models import ImportBatch
 from orderhub.orders.models import HoldReason, Order
 from orderhub.orders.services import order_hold, order_transition
+from tests.fulfilment.factories import labelled_wave
 from tests.orders.api.helpers import order_body
 
 CHECKS = [
@@ -88,15 +89,31 @@ def api_schema(wsgi_app: WSGIHandler) -> schemathesis.BaseSchema:
 
 
 @pytest.fixture
-def real_ids(orders_in_every_shape: list[Order]) -> dict[str, int]:
-    """Path parameters that name real objects, so that 200 answers get checked, not only 404s."""
+def real_ids(
+    orders_in_every_shape: list[Order], staff: dict[str, User], make_order: Callable[..., Order]
+) -> dict[str, int | str]:
+    """Path parameters that name real objects, so that 200 answers get checked, not only 404s.
+
+    The order is one with a label printed and in a wave, so that its label and the wave's PDFs exist.
+    """
     batch = ImportBatch.objects.create(filename="拼多多-订单导出.csv", total_rows=3, processed_rows=3)
-    return {"id": orders_in_every_shape[0].pk, "batch_id": batch.pk}
+    labelled = labelled_wave(order=make_order(), actor=staff[Role.MANAGER])
+    return {
+        "id": labelled.order.pk,
+        "batch_id": batch.pk,
+        "wave_id": labelled.wave.pk,
+        "sku": labelled.sku.code,
+        "rule": "remark_keywords",
+    }
 
 
 @pytest.mark.parametrize(("method", "path"), OPERATIONS)
 def test_every_answer_matches_the_openapi_document(
-    api_schema: schemathesis.BaseSchema, real_ids: dict[str, int], manager_token: str, method: str, path: str
+    api_schema: schemathesis.BaseSchema,
+    real_ids: dict[str, int | str],
+    manager_token: str,
+    method: str,
+    path: str,
 ) -> None:
     operation = api_schema[path][method]
     # Valid requests and invalid ones alike: neither may get a 5xx or an undocumented answer.

@@ -1,8 +1,8 @@
-"""Fulfilment and inventory REST API (mount with `api.add_router("/", router)`): thin handlers."""
+"""Fulfilment and inventory REST API (mounted on /api/ by orderhub/api.py): thin handlers."""
 
 from __future__ import annotations
 
-from typing import cast
+from typing import Annotated, cast
 
 from django.http import HttpRequest, HttpResponse
 from ninja import Path, Router, Schema, Status
@@ -15,8 +15,19 @@ from orderhub.core.errors import NotFound, PermissionDenied
 from orderhub.core.schemas import error_responses
 from orderhub.inventory.models import StockAdjustment, Warehouse
 from orderhub.inventory.services import stock_adjust
+from orderhub.orders.schemas import Code32, Code64, Str255
 
 MAX_ID = 2**63 - 1
+# An id that fits the database's bigint: larger ones are refused (422) before any query.
+OrderId = Annotated[int, Field(ge=1, le=MAX_ID)]
+PDF_RESPONSE = {
+    "responses": {
+        200: {
+            "description": "A PDF document",
+            "content": {"application/pdf": {"schema": {"type": "string", "format": "binary"}}},
+        }
+    }
+}
 STOCK_ROLES = frozenset({Role.WAREHOUSE, Role.MANAGER, Role.ADMIN})
 FULFIL_ROLES = frozenset({Role.WAREHOUSE, Role.LOGISTICS, Role.CUSTOMER_SERVICE, Role.MANAGER, Role.ADMIN})
 
@@ -29,11 +40,11 @@ def _actor(request: HttpRequest, roles: frozenset[str]) -> User:
 
 
 class AdjustmentIn(Schema):
-    warehouse: str = Field(description="Warehouse code", examples=["HZ"])
-    sku: str = Field(description="SKU code", examples=["BP-2231"])
+    warehouse: Code32 = Field(description="Warehouse code", examples=["HZ"])
+    sku: Code64 = Field(description="SKU code", examples=["BP-2231"])
     kind: StockAdjustment.Kind = Field(description="receipt: +quantity; count: on hand := quantity")
     quantity: int = Field(ge=0, le=10_000_000)
-    note: str = Field(default="", max_length=255)
+    note: Str255 = ""
 
 
 class AdjustmentOut(Schema):
@@ -57,7 +68,7 @@ class StockOut(Schema):
 
 
 class AllocateIn(Schema):
-    warehouse: str | None = Field(default=None, description="Force this warehouse (code)")
+    warehouse: Code32 | None = Field(default=None, description="Force this warehouse (code)")
 
 
 class AllocateOut(Schema):
@@ -70,7 +81,7 @@ class AllocateOut(Schema):
 
 
 def build_router() -> Router:
-    """A fresh router (a ninja Router attaches to one API only; tests mount their own)."""
+    """The router (a ninja Router attaches to one API only: build a fresh one for another API)."""
     router = Router(tags=["fulfilment"])
 
     @router.post(
@@ -117,7 +128,7 @@ def build_router() -> Router:
         summary="Stock of one SKU in every warehouse",
         operation_id="stock_of_sku",
     )
-    def stock_of(request: HttpRequest, sku: str) -> list[StockOut]:
+    def stock_of(request: HttpRequest, sku: Code64) -> list[StockOut]:
         from orderhub.inventory.models import Stock
 
         _actor(request, FULFIL_ROLES)
@@ -187,7 +198,7 @@ class SplitOut(Schema):
 
 
 class WaybillsIn(Schema):
-    order_ids: list[int] = Field(min_length=1, max_length=5000)
+    order_ids: list[OrderId] = Field(min_length=1, max_length=5000)
 
 
 class WaybillOutcomeOut(Schema):
@@ -200,12 +211,12 @@ class WaybillOutcomeOut(Schema):
 
 
 class VoidIn(Schema):
-    reason: str = Field(min_length=1, max_length=255)
+    reason: Str255 = Field(min_length=1)
 
 
 class WaveIn(Schema):
-    warehouse: str
-    order_ids: list[int] | None = None
+    warehouse: Code32
+    order_ids: list[OrderId] | None = Field(default=None, max_length=5000)
 
 
 class WaveOut(Schema):
@@ -290,10 +301,13 @@ def _more_routes(router: Router) -> None:
     @router.get(
         "/fulfilment/orders/{id}/label.pdf",
         response={200: None, **error_responses(401, 403, 404, 422)},
+        openapi_extra=PDF_RESPONSE,
         summary="The order's label (logged; a second print is a reprint)",
         operation_id="order_label_pdf",
     )
-    def label(request: HttpRequest, id: int = Path(..., ge=1, le=MAX_ID), reason: str = "") -> HttpResponse:
+    def label(
+        request: HttpRequest, id: int = Path(..., ge=1, le=MAX_ID), reason: Str255 = ""
+    ) -> HttpResponse:
         job = labels_print(order_ids=[id], actor=_actor(request, FULFIL_ROLES), reason=reason)
         return _pdf(job.pdf, f"label-{id}.pdf")
 
@@ -311,45 +325,48 @@ def _more_routes(router: Router) -> None:
         w = wave_create(warehouse_id=wh.pk, actor=actor, order_ids=payload.order_ids)
         return Status(201, WaveOut(id=w.pk, code=w.code, orders=w.orders.count()))
 
-    def _wave(id: int) -> Wave:
-        w = Wave.objects.select_related("warehouse").filter(pk=id).first()
+    def _wave(wave_id: int) -> Wave:
+        w = Wave.objects.select_related("warehouse").filter(pk=wave_id).first()
         if w is None:
-            raise NotFound(f"波次 {id} 不存在", field="id")
+            raise NotFound(f"波次 {wave_id} 不存在", field="wave_id")
         return w
 
     @router.get(
-        "/fulfilment/waves/{id}/labels.pdf",
+        "/fulfilment/waves/{wave_id}/labels.pdf",
         response={200: None, **error_responses(401, 403, 404, 422)},
+        openapi_extra=PDF_RESPONSE,
         summary="All labels of a wave as one PDF",
         operation_id="wave_labels_pdf",
     )
     def wave_labels(
-        request: HttpRequest, id: int = Path(..., ge=1, le=MAX_ID), reason: str = ""
+        request: HttpRequest, wave_id: int = Path(..., ge=1, le=MAX_ID), reason: Str255 = ""
     ) -> HttpResponse:
-        w = _wave(id)
+        w = _wave(wave_id)
         job = labels_print(wave=w, actor=_actor(request, FULFIL_ROLES), reason=reason)
         return _pdf(job.pdf, f"labels-{w.code}.pdf")
 
     @router.get(
-        "/fulfilment/waves/{id}/picklist.pdf",
+        "/fulfilment/waves/{wave_id}/picklist.pdf",
         response={200: None, **error_responses(401, 403, 404, 422)},
+        openapi_extra=PDF_RESPONSE,
         summary="Pick list of a wave, sorted by bin",
         operation_id="wave_picklist_pdf",
     )
-    def wave_picklist(request: HttpRequest, id: int = Path(..., ge=1, le=MAX_ID)) -> HttpResponse:
+    def wave_picklist(request: HttpRequest, wave_id: int = Path(..., ge=1, le=MAX_ID)) -> HttpResponse:
         _actor(request, FULFIL_ROLES)
-        w = _wave(id)
+        w = _wave(wave_id)
         return _pdf(picklist_pdf(w), f"picklist-{w.code}.pdf")
 
     @router.get(
-        "/fulfilment/waves/{id}/packing-cards.pdf",
+        "/fulfilment/waves/{wave_id}/packing-cards.pdf",
         response={200: None, **error_responses(401, 403, 404, 422)},
+        openapi_extra=PDF_RESPONSE,
         summary="Packing guidance cards of a wave",
         operation_id="wave_packing_cards_pdf",
     )
-    def wave_cards(request: HttpRequest, id: int = Path(..., ge=1, le=MAX_ID)) -> HttpResponse:
+    def wave_cards(request: HttpRequest, wave_id: int = Path(..., ge=1, le=MAX_ID)) -> HttpResponse:
         _actor(request, FULFIL_ROLES)
-        w = _wave(id)
+        w = _wave(wave_id)
         return _pdf(packing_cards_pdf(list(w.orders.order_by("pk"))), f"cards-{w.code}.pdf")
 
     @router.get(
@@ -358,7 +375,7 @@ def _more_routes(router: Router) -> None:
         summary="Which of the last N days' orders this review rule would have held",
         operation_id="review_dry_run",
     )
-    def review_dry_run(request: HttpRequest, rule: str, days: int = 7) -> dict:
+    def review_dry_run(request: HttpRequest, rule: Code64, days: int = 7) -> dict:
         _actor(request, FULFIL_ROLES)
         if rule not in RULES:
             raise NotFound(f"审单规则「{rule}」不存在", field="rule")

@@ -2,14 +2,10 @@
 
 from __future__ import annotations
 
-import pytest
-
 from orderhub.accounts.roles import Role
 from orderhub.inventory.models import StockMovement
 
 from .test_waybills_labels import pdf_texts
-
-pytestmark = pytest.mark.urls("tests.fulfilment.api_urls")
 
 
 def test_receive_then_count_then_read_stock(api_client, staff, warehouses, skus) -> None:
@@ -115,3 +111,12 @@ def test_review_split_waybill_wave_labels_via_api(
         content_type="application/json",
     )
     assert r.json()["status"] == "voided"
+
+
+def test_ids_beyond_the_database_range_are_refused_with_the_error_shape(api_client, staff) -> None:
+    client = api_client(staff[Role.WAREHOUSE])
+    r = client.post("/api/fulfilment/waybills", {"order_ids": [2**63]}, content_type="application/json")
+    assert r.status_code == 422, r.content
+    assert r.json()["code"] == "validation_error" and r.json()["field"] == "order_ids.0"
+    r = client.get("/api/fulfilment/waves/9999/labels.pdf")
+    assert r.status_code == 404 and r.json()["code"] == "not_found" and r.json()["field"] == "wave_id"
