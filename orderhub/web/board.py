@@ -380,11 +380,13 @@ def board_get(
     limit: int = CARDS_PER_COLUMN,
     now: datetime | None = None,
     known: dict[str, str] | None = None,
+    targets: dict[str, Target] | None = None,
 ) -> Board:
     """Counts per state and the `limit` most urgent cards of each visible column.
 
     With `known` (the signatures a board already shows), columns whose signature is unchanged
-    come back without cards (`unchanged`): a poll then builds only what it will send.
+    come back without cards (`unchanged`): a poll then builds only what it will send. `targets`:
+    the state targets when the caller has read them already.
     """
     now = now or timezone.now()
     qs, no_warehouse = board_queryset(actor=actor, filters=filters)
@@ -416,7 +418,9 @@ def board_get(
     wanted = [k for c in columns if not c.unchanged for k in (*keys_of[c.status][0], *keys_of[c.status][1])]
     rows = _fetch(wanted)
     orders = [rows[pk] for pk, _v in wanted if pk in rows]
-    by_pk = {c.order.pk: c for c in cards_build(actor, orders, state_targets() if orders else {}, now)}
+    if targets is None:
+        targets = state_targets() if orders else {}
+    by_pk = {c.order.pk: c for c in cards_build(actor, orders, targets, now)}
     for col in columns:
         held, others = keys_of[col.status]
         col.held = [by_pk[pk] for pk, _v in held if pk in by_pk]

@@ -11,6 +11,7 @@ from typing import Any
 
 import httpx
 import pytest
+from django.core.cache import cache
 from playwright.sync_api import expect
 
 from orderhub.accounts.models import User
@@ -21,6 +22,13 @@ from tests.browser.conftest import PHONE, no_horizontal_scroll, screenshot
 from tests.web.floor import Floor, build_floor
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
+
+
+@pytest.fixture(autouse=True)
+def _empty_cache() -> None:
+    """The board keeps its columns in the cache under the newest log id; ids repeat between tests."""
+    cache.clear()
+
 
 VISIBLE = ["pending_review", "split", "allocating", "label_printed", "shipped", "exception", "completed"]
 

@@ -444,3 +444,24 @@ def test_finished_orders_leave_the_board_after_a_week(
     assert "近 7 天" in page_text(response)
     settings.ORDERHUB_BOARD_DONE_DAYS = 30
     assert columns(client_for(Role.MANAGER).get("/board/"))["completed"] == 1
+
+
+def test_a_second_look_reuses_the_columns_until_an_order_changes(
+    client_for: Callable[[str], Client], floor: Floor, staff: dict[str, User]
+) -> None:
+    manager, other_manager = client_for(Role.MANAGER), client_for(Role.MANAGER)
+    first = manager.get("/board/")
+    with CaptureQueriesContext(connection) as reused:
+        second = other_manager.get("/board/")
+
+    # Same columns, without counting or building them again: session, user, roles, filter
+    # lists, stamp, targets, inbox count.
+    assert columns(second) == columns(first) and cards_in(second, "split") == cards_in(first, "split")
+    assert not any("COUNT(" in q["sql"] and "orders_order" in q["sql"] for q in reused.captured_queries)
+
+    moved = floor.orders["split"]
+    order_transition(order_id=moved.pk, to="allocating", actor=staff[Role.WAREHOUSE])
+    third = other_manager.get("/board/")
+
+    assert moved.order_no in cards_in(third, "allocating") and moved.order_no not in cards_in(third, "split")
+    assert columns(third)["allocating"] == columns(first)["allocating"] + 1

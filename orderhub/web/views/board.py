@@ -19,6 +19,7 @@ from orderhub.inventory.models import Warehouse
 from orderhub.orders.services import order_transition
 from orderhub.orders.states import TRANSITIONS, OrderStatus
 from orderhub.web import board as selectors
+from orderhub.web.board_cache import CachedBoard, board_columns
 from orderhub.web.forms import BoardFilterForm, TransitionForm
 from orderhub.web.roles import preset_for
 from orderhub.web.services import board_bulk_transition, labels_check, parse_selection
@@ -72,16 +73,28 @@ def _board(
     )
 
 
+def _cached_board(request: HttpRequest, form: BoardFilterForm, stamp: selectors.Stamp) -> CachedBoard:
+    return board_columns(
+        actor=request.user,
+        preset=preset_for(request.user),
+        filters=form.to_filters(),
+        query_string=form.query_string(),
+        stamp=stamp,
+    )
+
+
 @login_required
 @require_GET
 def board(request: HttpRequest) -> HttpResponse:
     """The board: one column per state with counts and the most urgent cards, filtered."""
     form = board_form(request, request.GET, lists=True)
+    board = _cached_board(request, form, selectors.board_stamp())
     context = {
         "nav": "board",
         "form": form,
-        "stamp": selectors.board_stamp().key,
-        "board": _board(request, form),
+        "stamp": board.stamp,
+        "board": board,
+        "board_html": board.page_html(),
         "preset": preset_for(request.user),
         "filter_qs": form.query_string(),
         "transitions": transitions_table(),
@@ -121,11 +134,22 @@ def _updates(
 @require_GET
 def board_poll(request: HttpRequest) -> HttpResponse:
     """Polled every 2 s by an open board: 204 at the cost of one index lookup while no order changed;
-    otherwise re-renders only the columns whose signature changed."""
+    otherwise sends the columns whose signature changed (built once per scope and stamp)."""
     stamp = selectors.board_stamp()
-    if stamp.settled and request.GET.get("stamp") == stamp.key:
+    client_stamp = request.GET.get("stamp")
+    if stamp.settled and client_stamp == stamp.key:
         return HttpResponse(status=204)
-    return _updates(request, request.GET, stamp=stamp)
+    if request.GET.getlist("sel"):  # cards ticked on this board: their columns keep the ticks
+        return _updates(request, request.GET, stamp=stamp)
+    form = board_form(request, request.GET)
+    board = _cached_board(request, form, stamp)
+    sigs = _client_sigs(request.GET)
+    changed = [c.html for c in board.columns if sigs.get(c.status) != c.sig]
+    new_stamp = board.stamp if board.stamp != client_stamp else None
+    if not changed and new_stamp is None:
+        return HttpResponse(status=204)
+    context = {"stamp": new_stamp, "column_html": changed, "filter_qs": form.query_string()}
+    return render(request, "web/board/_updates.html", context)
 
 
 @login_required
