@@ -18,6 +18,7 @@ from types import SimpleNamespace
 from typing import Any
 
 from django.db import connection
+from django.db.models.functions import Coalesce
 from django.utils.translation import gettext as _
 
 from orderhub.accounts.models import User
@@ -98,8 +99,11 @@ def duplicate_holds(new: list[NewOrder], seen_in_batch: dict[tuple[Any, ...], tu
     if phones:
         candidates = Order.objects.filter(receiver_phone__in=phones)
         if times and len(times) == len(new):
-            candidates = candidates.filter(
-                ordered_at__gte=min(times) - window, ordered_at__lte=max(times) + window
+            # Compared through an expression on purpose: given the bare column, SQLite's planner
+            # prefers the ordered_at range (a chunk spans weeks: most of the table) to the phone
+            # lookups, and the check then grows with the table (150 ms a chunk at 200,000 orders).
+            candidates = candidates.alias(_at=Coalesce("ordered_at", "created_at")).filter(
+                _at__gte=min(times) - window, _at__lte=max(times) + window
             )
         candidates = (
             candidates.exclude(status=OrderStatus.CANCELLED)
