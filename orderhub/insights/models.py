@@ -19,6 +19,10 @@ class DayRollup(models.Model):
     data = models.JSONField(default=dict)
     samples = models.BinaryField(default=b"")
     computed_at = models.DateTimeField(_("计算时间"))
+    # Counted up to these ids (today's rows, stored every few minutes): the dashboard adds the
+    # entries and orders after them. Null: the whole day.
+    through_log_id = models.BigIntegerField(null=True, blank=True)
+    through_order_id = models.BigIntegerField(null=True, blank=True)
 
     class Meta:
         verbose_name = _("交付健康度日汇总")

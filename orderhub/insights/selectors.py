@@ -13,7 +13,7 @@ from django.utils import timezone
 from orderhub.accounts.models import User
 from orderhub.insights.aggregate import Agg, mean, merged, percentile
 from orderhub.insights.models import DayRollup
-from orderhub.insights.rollup import live, rollup_days
+from orderhub.insights.rollup import high_marks, live, rollup_days, tail_after
 from orderhub.insights.scope import Period, Scope, day_start, local_day
 from orderhub.orders.models import HoldReason, Order
 from orderhub.orders.states import TERMINAL, TRANSITIONS_BY_NAME, OrderStatus
@@ -32,36 +32,56 @@ def ratio(part: float, whole: float) -> float | None:
 # --- loading days ---------------------------------------------------------------------------
 
 
+def _stored(first: date, last: date, scope: Scope) -> dict[date, tuple[Agg, tuple[int, int] | None]]:
+    """Stored days of a scope: their figures and, for a day counted up to a watermark, the
+    (log entry, order) ids it was counted through."""
+    rows = DayRollup.objects.filter(day__gte=first, day__lte=last, scope=scope.key).values_list(
+        "day", "data", "samples", "through_log_id", "through_order_id"
+    )
+    out = {day: (Agg.load(data, samples), _marks(log, order)) for day, data, samples, log, order in rows}
+    if scope.dimensions == 1:
+        # Single filters are stored only where they had activity: a stored day without one is empty.
+        everything = DayRollup.objects.filter(day__gte=first, day__lte=last, scope="").values_list(
+            "day", "through_log_id", "through_order_id"
+        )
+        for day, log, order in everything:
+            out.setdefault(day, (Agg(), _marks(log, order)))
+    return out
+
+
+def _marks(log: int | None, order: int | None) -> tuple[int, int] | None:
+    return None if log is None else (log, order or 0)
+
+
 def days_load(period: Period, scope: Scope, *, now: datetime) -> dict[date, Agg]:
     """One Agg per day of the period up to today: stored days, missing ones counted and stored,
-    today counted live."""
-    today = local_day(now)
-    last_past = min(period.last, today - timedelta(days=1))
+    and for a day stored up to a watermark (today) the entries after it counted live."""
+    last = min(period.last, local_day(now))
+    if period.first > last:
+        return {}
+    stored = _stored(period.first, last, scope)
+    missing = [d for d in Period(period.first, last).each_day() if d not in stored]
+    if missing:
+        rollup_days(missing, extra=[scope], now=now)
+        stored.update(_stored(min(missing), max(missing), scope))
     out: dict[date, Agg] = {}
-    if period.first <= last_past:
-        wanted = Period(period.first, last_past).each_day()
-        have = set(
-            DayRollup.objects.filter(day__gte=period.first, day__lte=last_past, scope=scope.key).values_list(
-                "day", flat=True
-            )
-        )
-        if scope.dimensions == 1:
-            # Single filters are stored only where they had activity: a stored day without one is empty.
-            have |= set(
-                DayRollup.objects.filter(day__gte=period.first, day__lte=last_past, scope="").values_list(
-                    "day", flat=True
-                )
-            )
-        missing = [d for d in wanted if d not in have]
-        if missing:
-            rollup_days(missing, extra=[scope], now=now)
-        rows = DayRollup.objects.filter(day__gte=period.first, day__lte=last_past, scope=scope.key)
-        for day, data, samples in rows.values_list("day", "data", "samples"):
-            out[day] = Agg.load(data, samples)
-        for d in wanted:
-            out.setdefault(d, Agg())
-    if period.first <= today <= period.last:
-        out[today] = live(day_start(today), day_start(today + timedelta(days=1)), scope).get(today, Agg())
+    partial: dict[tuple[int, int], list[date]] = {}
+    for day, (agg, marks) in stored.items():
+        out[day] = agg
+        if marks is not None:
+            partial.setdefault(marks, []).append(day)
+    if partial:
+        upto = high_marks()
+        for (log, order), days in partial.items():
+            tail = tail_after(log, order, upto)
+            if tail.log_after == tail.log_upto and tail.order_after == tail.order_upto:
+                continue  # nothing new since it was stored
+            start, end = day_start(min(days)), day_start(max(days) + timedelta(days=1))
+            for day, agg in live(start, end, scope, tail).items():
+                if day in days:  # a day between two partial ones is stored whole
+                    out[day].merge(agg)
+    for day in Period(period.first, last).each_day():
+        out.setdefault(day, Agg())
     return out
 
 

@@ -5,6 +5,10 @@ rollup counts them per day and the drill-down lists the orders behind them, so a
 its list can never disagree. Customer-facing figures (orders in, shipped, delivered, held,
 touches) count root orders (not split parts); stage figures (dwell, rejection, operators) count
 every card that does the work: a split parent only for its review, its parts after that.
+
+Every row is counted from exactly one log entry (or, for orders in, one order), so a range can
+also be cut by id (`Ids`): the figures of the entries up to a watermark and of those after it
+add up to the figures of all of them.
 """
 
 from __future__ import annotations
@@ -31,6 +35,39 @@ LOG_DIMS = tuple(f"order__{f}" for f in ORDER_DIMS)
 RULE_ONLY_HOLDS = frozenset({HoldReason.STOCK_CONFLICT, HoldReason.CHANGED_AFTER_ALLOCATION})
 TOUCH_ACTIONS = (LogAction.TRANSITION, LogAction.EDIT, LogAction.HOLD, LogAction.RELEASE)
 CHUNK = 400  # roots per query; with their parts well under SQLite's 999-variable floor
+
+
+@dataclass(frozen=True)
+class Ids:
+    """Which log entries and orders count, by id: after < id ≤ upto (None leaves a side open).
+
+    The periodic job counts today up to a watermark; the dashboard counts only the entries after
+    it. Both bounds are given together so that SQLite reads the tail as a primary-key range
+    rather than walking the day's `at` index.
+    """
+
+    log_after: int | None = None
+    log_upto: int | None = None
+    order_after: int | None = None
+    order_upto: int | None = None
+
+    def log_q(self) -> Q:
+        return _id_q(self.log_after, self.log_upto)
+
+    def order_q(self) -> Q:
+        return _id_q(self.order_after, self.order_upto)
+
+
+ALL = Ids()
+
+
+def _id_q(after: int | None, upto: int | None) -> Q:
+    q = Q()
+    if after is not None:
+        q &= Q(id__gt=after)
+    if upto is not None:
+        q &= Q(id__lte=upto)
+    return q
 
 
 @dataclass(frozen=True)
@@ -80,8 +117,9 @@ def _cards_of(roots: list[int]) -> dict[int, int]:
     return cards
 
 
-def _log(start: datetime, end: datetime, scope: Scope) -> QuerySet[OperationLog]:
-    return OperationLog.objects.filter(at__gte=start, at__lt=end).filter(scope.order_q("order__"))
+def _log(start: datetime, end: datetime, scope: Scope, ids: Ids = ALL) -> QuerySet[OperationLog]:
+    qs = OperationLog.objects.filter(ids.log_q(), at__gte=start, at__lt=end)
+    return qs.filter(scope.order_q("order__"))
 
 
 def _secs(later: datetime | None, earlier: datetime | None) -> float | None:
@@ -93,27 +131,27 @@ def _secs(later: datetime | None, earlier: datetime | None) -> float | None:
 # --- orders in, shipped, delivered -------------------------------------------------------------
 
 
-def orders_in(start: datetime, end: datetime, scope: Scope) -> list[Row]:
+def orders_in(start: datetime, end: datetime, scope: Scope, ids: Ids = ALL) -> list[Row]:
     """Root orders placed in the range."""
-    qs = Order.objects.filter(parent__isnull=True, ordered_at__gte=start, ordered_at__lt=end)
+    qs = Order.objects.filter(ids.order_q(), parent__isnull=True, ordered_at__gte=start, ordered_at__lt=end)
     rows = qs.filter(scope.order_q()).values_list("id", "ordered_at", *ORDER_DIMS)
     return [Row(r[0], r[1], tuple(r[2:])) for r in rows]  # type: ignore[arg-type]
 
 
-def shipped(start: datetime, end: datetime, scope: Scope) -> list[Row]:
+def shipped(start: datetime, end: datetime, scope: Scope, ids: Ids = ALL) -> list[Row]:
     """Root orders shipped (scanned out; a split order when its last part is) in the range,
     with order → shipped in seconds."""
-    qs = _log(start, end, scope).filter(transition="ship", order__parent__isnull=True)
+    qs = _log(start, end, scope, ids).filter(transition="ship", order__parent__isnull=True)
     rows = qs.values_list("order_id", "at", "order__ordered_at", *LOG_DIMS)
     return [Row(r[0], r[1], tuple(r[3:]), value=_secs(r[1], r[2])) for r in rows]  # type: ignore[arg-type]
 
 
-def completed(start: datetime, end: datetime, scope: Scope) -> list[Row]:
+def completed(start: datetime, end: datetime, scope: Scope, ids: Ids = ALL) -> list[Row]:
     """Root orders delivered (已完成) in the range, with order → delivered in seconds.
 
     key "promised" when the order had a promised time; flag when it was delivered after it.
     """
-    qs = _log(start, end, scope).filter(
+    qs = _log(start, end, scope, ids).filter(
         action=LogAction.TRANSITION, to_status=S.COMPLETED, order__parent__isnull=True
     )
     rows = qs.values_list("order_id", "at", "order__ordered_at", "order__promised_at", *LOG_DIMS)
@@ -133,7 +171,9 @@ def completed(start: datetime, end: datetime, scope: Scope) -> list[Row]:
 # --- state exits: dwell, rejections, operators ------------------------------------------------
 
 
-def exits(start: datetime, end: datetime, scope: Scope, *, system_ids: frozenset[int]) -> list[Exit]:
+def exits(
+    start: datetime, end: datetime, scope: Scope, *, system_ids: frozenset[int], ids: Ids = ALL
+) -> list[Exit]:
     """Every move of a card out of a state in the range, with the time it spent there."""
     entered = (
         OperationLog.objects.filter(order_id=OuterRef("order_id"), seq__lt=OuterRef("seq"))
@@ -142,7 +182,7 @@ def exits(start: datetime, end: datetime, scope: Scope, *, system_ids: frozenset
         .values("at")[:1]
     )
     qs = (
-        _log(start, end, scope)
+        _log(start, end, scope, ids)
         .filter(action=LogAction.TRANSITION)
         .annotate(has_parts=Exists(Order.objects.filter(parent_id=OuterRef("order_id"))))
         # A split parent only follows its parts after its review: the parts carry the work.
@@ -201,11 +241,15 @@ def _hold_entries(qs: QuerySet[OperationLog]) -> QuerySet[OperationLog]:
 
 
 def auto_holds(
-    start: datetime, end: datetime, scope: Scope, *, system_ids: frozenset[int]
+    start: datetime, end: datetime, scope: Scope, *, system_ids: frozenset[int], ids: Ids = ALL
 ) -> tuple[list[Row], list[Row]]:
     """(orders, reasons): root orders first intercepted by a rule in the range, and for each
-    reason the root orders first intercepted for it in the range."""
-    entries = _hold_entries(_log(start, end, scope)).values_list(
+    reason the root orders first intercepted for it in the range.
+
+    Cut by id, the entries before the cut count as "earlier": an order intercepted before
+    the watermark is not counted again after it.
+    """
+    entries = _hold_entries(_log(start, end, scope, ids)).values_list(
         "root", "at", "action", "actor_id", "details", *LOG_DIMS
     )
     cands = [
@@ -217,9 +261,14 @@ def auto_holds(
     seen_roots: set[int] = set()
     for chunk in _chunks(c[0] for c in cands):
         cards = _cards_of(chunk)
-        earlier = OperationLog.objects.filter(
-            order_id__in=list(cards), at__lt=start, action__in=_HOLD_ACTIONS
-        ).values_list("order_id", "action", "actor_id", "details")
+        before = Q(at__lt=start)
+        if ids.log_after is not None:
+            before |= Q(at__lt=end, id__lte=ids.log_after)
+        earlier = (
+            OperationLog.objects.filter(order_id__in=list(cards), action__in=_HOLD_ACTIONS)
+            .filter(before)
+            .values_list("order_id", "action", "actor_id", "details")
+        )
         for card, action, actor_id, details in earlier:
             root = cards[card]
             for reason in auto_hold_reasons(action, actor_id, details, system_ids):
@@ -240,14 +289,14 @@ def auto_holds(
 # --- logistics exceptions --------------------------------------------------------------------
 
 
-def exceptions(start: datetime, end: datetime, scope: Scope) -> list[Row]:
+def exceptions(start: datetime, end: datetime, scope: Scope, ids: Ids = ALL) -> list[Row]:
     """Cards moved to 物流异常 in the range: key = carrier, value = detection lag in seconds
     (from the moment the stall threshold passed, or the carrier reported the problem, to the
     card's move; None when a person raised it)."""
     from orderhub.tracking.models import Shipment
     from orderhub.tracking.thresholds import Thresholds
 
-    qs = _log(start, end, scope).filter(action=LogAction.TRANSITION, to_status=S.EXCEPTION)
+    qs = _log(start, end, scope, ids).filter(action=LogAction.TRANSITION, to_status=S.EXCEPTION)
     entries = list(qs.values_list("order_id", "at", "details", *LOG_DIMS))
     if not entries:
         return []
@@ -297,10 +346,12 @@ def _lag(
 # --- people's touches ------------------------------------------------------------------------
 
 
-def finished(start: datetime, end: datetime, scope: Scope, *, system_ids: frozenset[int]) -> list[Row]:
+def finished(
+    start: datetime, end: datetime, scope: Scope, *, system_ids: frozenset[int], ids: Ids = ALL
+) -> list[Row]:
     """Root orders that reached 已完成 or 已取消 in the range; value = the manual touches
     (transitions, edits, holds, releases by people) on the order and its parts over its life."""
-    qs = _log(start, end, scope).filter(
+    qs = _log(start, end, scope, ids).filter(
         action=LogAction.TRANSITION, to_status__in=[S.COMPLETED, S.CANCELLED], order__parent__isnull=True
     )
     entries = list(qs.values_list("order_id", "at", *LOG_DIMS))
