@@ -1,7 +1,7 @@
 """Benchmark: the staff workspace at 100,000 active orders, over HTTP against `orderhub serve`.
 
     .venv/bin/python bench/workspace.py [--db sqlite|postgres] [--orders 100000] [--clients 20]
-                                        [--seconds 20] [--index none|proposed|both]
+                                        [--seconds 20] [--floor-seconds 60] [--floor-writes 1]
 
 On a fresh database (a temporary SQLite file, or a new database `orderhub_bench_ws` in the
 throwaway cluster of scripts/pg.sh) it migrates, then generates the orders fast with bulk inserts,
@@ -12,24 +12,22 @@ parcels with carrier events, and for every order a complete hash-chained operati
 beside them.
 
 It then starts a real `orderhub serve` (gunicorn, its default workers and threads) on 127.0.0.1
-and runs --clients concurrent HTTP clients (threads with keep-alive connections, logged in as
-customer service, manager, warehouse and sales staff in turn) for --seconds per phase, after a
-pass with one client (the service time of each request on an otherwise idle server):
+and measures, each phase after a pass with one client (the service time of each request on an
+otherwise idle server):
 
-1. board:  GET /board/ — the full page with counts and the 20 most urgent cards per column;
+Stress (closed loop, no think time: --clients threads with keep-alive connections, logged in as
+customer service, manager, warehouse and sales staff in turn, each sending its next request the
+moment the last one answers, --seconds per phase):
+1. board:  GET /board/ — the full page with counts and the most urgent cards per column;
 2. poll:   GET /board/poll/ with the signatures the page carried (the 2-second live update);
 3. search: GET /search/?q=… with an order number, channel order number, phone or waybill number
            drawn at random, i.e. search straight to the order's timeline (one request);
-4. floor:  the same clients as people at work (--floor-seconds): the board open and polling every
-           2 s as the page does, a reload every ~20 s, a lookup every ~10 s.
+People at work (--floor-seconds), the load the targets are judged on: the same --clients people,
+each with the board open and polling every 2 s as the page does, reloading it every ~20 s and
+looking an order up every ~10 s, while --floor-writes orders per second are approved through the
+REST API (others' work: every write changes the board for everyone).
 
-p50 / p99 / max latency, requests/s and the server's CPU time per request are printed, for the
-schema as it is and, with --index proposed|both, after adding the indexes proposed for
-orders.Order:
-    Index(fields=["status", "-priority", "status_changed_at", "id"], name="order_board_urgency")
-    Index(fields=["owner", "status", "-priority", "status_changed_at", "id"], name="order_owner_board")
-    Index(fields=["warehouse", "status", "-priority", "status_changed_at", "id"],
-          name="order_warehouse_board")
+p50 / p99 / max latency, requests/s and the server's CPU time per request are printed.
 Targets: board p99 ≤ 300 ms, search-to-timeline p99 ≤ 100 ms. Runs on purpose, never in CI.
 """
 
@@ -55,16 +53,6 @@ from typing import Any
 
 REPO = Path(__file__).resolve().parent.parent
 BENCH_DB = "orderhub_bench_ws"
-# The indexes proposed for orders.Order (the board's column pages and counts, overall and for the
-# two scoped views: a salesperson's own orders, a warehouse's queue).
-PROPOSED_INDEXES = (
-    "CREATE INDEX IF NOT EXISTS order_board_urgency"
-    " ON orders_order (status, priority DESC, status_changed_at, id)",
-    "CREATE INDEX IF NOT EXISTS order_owner_board"
-    " ON orders_order (owner_id, status, priority DESC, status_changed_at, id)",
-    "CREATE INDEX IF NOT EXISTS order_warehouse_board"
-    " ON orders_order (warehouse_id, status, priority DESC, status_changed_at, id)",
-)
 # Share of active orders per state, roughly a busy afternoon.
 MIX = (
     ("pending_review", 0.18),
@@ -627,10 +615,19 @@ STAMP = re.compile(r'id="board-stamp" name="stamp" value="(\d+)"')
 
 
 def run_floor(
-    base: str, sessions: list[str], clients: int, seconds: float, keys: dict[str, list[str]]
+    base: str,
+    sessions: list[str],
+    clients: int,
+    seconds: float,
+    keys: dict[str, list[str]],
+    server_pid: int,
+    token: str,
+    writable: list[tuple[int, int]],
+    writes_per_second: float,
 ) -> dict[str, Any]:
     """People at work: each keeps the board open (a poll every 2 s, as the page does), reloads it
-    every ~20 s and looks an order up every ~10 s. Latency per kind of request."""
+    every ~20 s and looks an order up every ~10 s, while orders are approved through the API at
+    `writes_per_second`. Latency per kind of request; server CPU over the whole phase."""
     import httpx
 
     flat = [value for values in keys.values() for value in values]
@@ -679,12 +676,42 @@ def run_floor(
                 tick += 1
                 time.sleep(max(0.0, 2.0 - (time.monotonic() - started)))
 
+    writes: list[float] = []
+
+    def writer() -> None:
+        """Someone elsewhere approving orders (a change every 1/writes_per_second s)."""
+        if writes_per_second <= 0:
+            return
+        headers = {"Authorization": f"Bearer {token}"}
+        with httpx.Client(base_url=base, headers=headers, timeout=60) as http:
+            for pk, version in writable:
+                started = time.monotonic()
+                if started >= stop_at:
+                    return
+                response = http.post(
+                    f"/api/orders/{pk}/transitions", json={"to": "split", "expected_version": version}
+                )
+                with lock:
+                    if response.status_code == 200:
+                        writes.append(time.monotonic() - started)
+                    else:
+                        errors.append(f"{response.status_code} write")
+                time.sleep(max(0.0, 1 / writes_per_second - (time.monotonic() - started)))
+
     threads = [threading.Thread(target=person, args=(n,)) for n in range(clients)]
+    threads.append(threading.Thread(target=writer))
+    cpu0 = process_tree_cpu(server_pid)
     for t in threads:
         t.start()
     for t in threads:
         t.join()
-    out: dict[str, Any] = {"errors": len(errors)}
+    server_cpu = process_tree_cpu(server_pid) - cpu0
+    out: dict[str, Any] = {
+        "errors": len(errors),
+        "error_kinds": sorted(set(errors))[:5],
+        "writes": len(writes),
+        "server_cpu_ms_per_second": server_cpu * 1000 / seconds,
+    }
     for kind, values in latencies.items():
         if values:
             out[kind] = {
@@ -698,6 +725,10 @@ def run_floor(
                 f"  floor {kind:>18}: p50 {r['p50_ms']:.0f} ms  p99 {r['p99_ms']:.0f} ms"
                 f"  max {r['max_ms']:.0f} ms  ({r['requests']} requests)"
             )
+    log(
+        f"  floor: {len(writes)} writes, server CPU {out['server_cpu_ms_per_second']:.0f} ms per second,"
+        f" {len(errors)} errors"
+    )
     out["load_average_1m_after"] = os.getloadavg()[0]
     return out
 
@@ -713,6 +744,21 @@ def check_search_hits(base: str, session: str, keys: dict[str, list[str]]) -> No
                 raise SystemExit(f"search by {kind} {values[0]!r} did not reach a timeline")
 
 
+def writes_prepared(n: int) -> tuple[str, list[tuple[int, int]]]:
+    """An API token (customer service) and up to n unheld 待审核 orders to approve, at random."""
+    from orderhub.accounts.models import User
+    from orderhub.accounts.services import api_token_create
+    from orderhub.orders.models import Order, OrderHold
+
+    held = OrderHold.objects.filter(resolved_at__isnull=True).values("order_id")
+    rows = list(
+        Order.objects.filter(status="pending_review").exclude(pk__in=held).values_list("pk", "version")
+    )
+    random.Random(3).shuffle(rows)
+    _token, raw = api_token_create(user=User.objects.get(username="bench-cs"), name="bench")
+    return raw, rows[:n]
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(
         description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
@@ -720,15 +766,12 @@ def main() -> None:
     parser.add_argument("--db", choices=["sqlite", "postgres"], default="sqlite")
     parser.add_argument("--orders", type=int, default=100_000, help="active orders (default 100000)")
     parser.add_argument("--clients", type=int, default=20)
-    parser.add_argument("--seconds", type=float, default=20)
-    parser.add_argument("--index", choices=["none", "proposed", "both"], default="both")
-    parser.add_argument(
-        "--concurrent",
-        nargs="*",
-        default=["proposed_index"],
-        help="variants measured with --clients concurrent clients too (default: proposed_index)",
-    )
+    parser.add_argument("--seconds", type=float, default=20, help="length of each stress phase")
+    parser.add_argument("--no-stress", action="store_true", help="skip the closed-loop stress phases")
     parser.add_argument("--floor-seconds", type=float, default=60, help="length of the people-at-work phase")
+    parser.add_argument(
+        "--floor-writes", type=float, default=1.0, help="orders approved per second during it (0: none)"
+    )
     parser.add_argument("--json", type=Path, help="also write the figures to this file")
     args = parser.parse_args()
 
@@ -745,6 +788,7 @@ def main() -> None:
         keys = generate(args.orders)
         log(f"generated in {time.monotonic() - t0:.0f} s")
         sessions = session_cookies()
+        token, writable = writes_prepared(int(args.floor_writes * args.floor_seconds) + 10)
         connection.close()
         port = free_port()
         base = f"http://127.0.0.1:{port}"
@@ -753,28 +797,31 @@ def main() -> None:
             "orders_active": args.orders,
             "clients": args.clients,
         }
-        variants = {"none": ["as_is"], "proposed": ["proposed_index"], "both": ["as_is", "proposed_index"]}[
-            args.index
-        ]
-        for variant in variants:
-            if variant == "proposed_index":
-                with connection.cursor() as cur:
-                    for sql in PROPOSED_INDEXES:
-                        cur.execute(sql)
-                    cur.execute("ANALYZE")
-                connection.close()
-            server = start_server(url, port, Path(tempfile.gettempdir()) / "orderhub-bench-ws-server.log")
-            check_search_hits(base, sessions[0], keys)
-            log(f"{variant}: one client, one request at a time (service time)")
-            single = argparse.Namespace(clients=1, seconds=min(args.seconds, 10))
-            results[variant] = {"one_client": phases(base, sessions, keys, single, server.pid)}
-            if variant in args.concurrent:
-                log(f"{variant}: {args.clients} clients, {args.seconds:.0f} s per phase")
-                results[variant]["concurrent"] = phases(base, sessions, keys, args, server.pid)
-                log(f"{variant}: {args.clients} people at work for {args.floor_seconds:.0f} s")
-                results[variant]["floor"] = run_floor(base, sessions, args.clients, args.floor_seconds, keys)
-            stop_server(server)
-            server = None
+        server = start_server(url, port, Path(tempfile.gettempdir()) / "orderhub-bench-ws-server.log")
+        check_search_hits(base, sessions[0], keys)
+        log("one client, one request at a time (service time)")
+        single = argparse.Namespace(clients=1, seconds=min(args.seconds, 10))
+        results["one_client"] = phases(base, sessions, keys, single, server.pid)
+        if not args.no_stress:
+            log(f"stress: {args.clients} clients without think time, {args.seconds:.0f} s per phase")
+            results["stress"] = phases(base, sessions, keys, args, server.pid)
+        log(
+            f"{args.clients} people at work for {args.floor_seconds:.0f} s,"
+            f" {args.floor_writes:g} orders approved per second through the API"
+        )
+        results["floor"] = run_floor(
+            base,
+            sessions,
+            args.clients,
+            args.floor_seconds,
+            keys,
+            server.pid,
+            token,
+            writable,
+            args.floor_writes,
+        )
+        stop_server(server)
+        server = None
         print(json.dumps(results, indent=2))
         if args.json:
             args.json.write_text(json.dumps(results, indent=2))
