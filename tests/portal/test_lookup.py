@@ -257,3 +257,17 @@ def test_orders_page_query_count_is_fixed(make_order: Callable[..., Order]) -> N
 
     # session, the phone's orders, the orders, their lines, their parts, their log, their parcels
     assert queries(1) == queries(3) == 7
+
+
+def test_a_lookup_counts_its_limits_in_one_statement(make_order: Callable[..., Order]) -> None:
+    order = make_order()
+
+    def statements(last4: str) -> list[str]:
+        with CaptureQueriesContext(connection) as ctx:
+            Client().post("/track/order", {"order_no": order.order_no, "last4": last4})
+        return [q["sql"].split()[0] for q in ctx.captured_queries]
+
+    refused, found = statements("0000"), statements("5678")
+    assert refused == ["INSERT", "SELECT"]  # every limit of the request in one upsert; the order
+    assert found[:3] == ["INSERT", "SELECT", "INSERT"]  # … and the lookup record
+    assert len(found) == 10  # … and the customer's new session
