@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass, field
+from datetime import datetime
 
 from django.db.models import QuerySet
 from django.utils.translation import gettext_lazy as _
@@ -37,10 +38,7 @@ class SearchResult:
     orders: list[Order] = field(default_factory=list)
     matched_by: dict[int, str] = field(default_factory=dict)  # order pk -> how it matched
     truncated: bool = False
-
-    @property
-    def single(self) -> Order | None:
-        return self.orders[0] if len(self.orders) == 1 else None
+    single_pk: int | None = None  # the one order found (its rows are read by the timeline)
 
 
 def normalize_query(raw: str) -> str:
@@ -74,19 +72,27 @@ def _candidates(q: str) -> list[tuple[str, QuerySet[Order]]]:
 
 
 def order_search(*, actor: User, query: str) -> SearchResult:
-    """Orders the text names, newest first (at most MAX_RESULTS), each with how it matched."""
+    """Orders the text names, newest first (at most MAX_RESULTS), each with how it matched.
+
+    The look-ups read only (id, ordered_at) from their indexes; the matched orders' rows are read
+    once, and not at all for a single match (the caller goes on to its timeline: `single_pk`)."""
     q = normalize_query(query)
     result = SearchResult(query=q)
     if not q:
         return result
-    found: dict[int, Order] = {}
+    found: dict[int, tuple[datetime, int]] = {}
     for how, qs in _candidates(q):
-        rows = scope_orders(qs, actor).select_related("channel", "customer", "owner")
-        for order in rows.order_by("-ordered_at", "-pk")[: MAX_RESULTS + 1]:
-            if order.pk not in found:
-                found[order.pk] = order
-                result.matched_by[order.pk] = how
-    orders = sorted(found.values(), key=lambda o: (o.ordered_at, o.pk), reverse=True)
-    result.truncated = len(orders) > MAX_RESULTS
-    result.orders = orders[:MAX_RESULTS]
+        rows = scope_orders(qs, actor).order_by("-ordered_at", "-pk").values_list("ordered_at", "pk")
+        for ordered_at, pk in rows[: MAX_RESULTS + 1]:
+            if pk not in found:
+                found[pk] = (ordered_at, pk)
+                result.matched_by[pk] = how
+    newest = sorted(found.values(), reverse=True)
+    result.truncated = len(newest) > MAX_RESULTS
+    pks = [pk for _at, pk in newest[:MAX_RESULTS]]
+    if len(pks) == 1:
+        result.single_pk = pks[0]
+    elif pks:
+        rows = Order.objects.filter(pk__in=pks).select_related("channel", "customer", "owner").in_bulk()
+        result.orders = [rows[pk] for pk in pks if pk in rows]
     return result

@@ -33,9 +33,9 @@ def search(request: HttpRequest) -> HttpResponse:
     query = request.GET.get("q", "")
     for_customer = _for_customer(request)
     result = order_search(actor=request.user, query=query)
-    order = result.single
-    if order is not None:
-        context = detail_context(request, order.pk)
+    if result.single_pk is not None:
+        context = detail_context(request, result.single_pk)
+        order = context["order"]
         matched_by = result.matched_by[order.pk]
         if for_customer:
             staff_inquiry_record(actor=request.user, order=order, query=result.query, matched_by=matched_by)
