@@ -197,3 +197,15 @@ def test_the_periodic_job_stores_days_touched_since_its_last_run(story: Story, h
     assert DayRollup.objects.get(day=PERIOD.last, scope="").data["counts"]["orders_in"] == first + 1
     today = DayRollup.objects.get(day=NOW.date(), scope="")  # today too, up to a watermark
     assert today.through_log_id is not None and today.data["counts"]["orders_in"] == 1
+
+
+def test_late_orders_are_the_open_ones_past_their_promise(story: Story) -> None:
+    from orderhub.insights.selectors import snapshot_querysets
+    from orderhub.orders.models import Order
+    from orderhub.orders.states import TERMINAL
+
+    # The snapshot spells out the finished statuses (as the partial index does): keep them in step.
+    assert set(TERMINAL) == {"completed", "cancelled"}
+    late = snapshot_querysets(Scope(), NOW)["late_now"]
+    expected = Order.objects.filter(parent__isnull=True, promised_at__lt=NOW).exclude(status__in=TERMINAL)
+    assert list(late.values_list("pk", flat=True)) == list(expected.values_list("pk", flat=True)) != []
