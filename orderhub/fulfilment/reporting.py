@@ -10,25 +10,23 @@ from __future__ import annotations
 from datetime import datetime
 
 from django.db import transaction
+from django.db.models import F
 from django.utils import timezone
 
 from orderhub.core.errors import InvalidTransition
 from orderhub.core.jobs import PermanentJobError, policy_for
 from orderhub.fulfilment.adapters.channels import ShipNotice, ShipReportError, reporter_for
 from orderhub.fulfilment.models import ShipReport, Waybill
-from orderhub.ingest.models import Channel
 from orderhub.orders.models import Order
 
 
 def _waybill_of(order: Order) -> Waybill | None:
-    wb = Waybill.objects.filter(order=order, status="active").select_related("carrier").first()
+    """The live waybill to report, with the channel's kind (`channel_kind`) read in the same query."""
+    live = Waybill.objects.filter(status="active").select_related("carrier")
+    live = live.annotate(channel_kind=F("order__channel__kind"))
+    wb = live.filter(order=order).first()
     if wb is None:  # a parent ships when its parts have: report the first part's parcel
-        wb = (
-            Waybill.objects.filter(order__parent=order, status="active")
-            .select_related("carrier")
-            .order_by("order__part_no")
-            .first()
-        )
+        wb = live.filter(order__parent=order).order_by("order__part_no").first()
     return wb
 
 
@@ -43,10 +41,9 @@ def ship_report_owe(*, order: Order, now: datetime) -> ShipReport | None:
         return None
     # `ship` happens once per order (a resumed shipment comes back through `resume`), so a plain
     # insert: the one-to-one constraint would refuse a second report loudly.
-    kind = Channel.objects.filter(pk=order.channel_id).values_list("kind", flat=True).get()
     report = ShipReport.objects.create(
         order=order,
-        adapter=kind,
+        adapter=wb.channel_kind,  # type: ignore[attr-defined]
         channel_order_no=order.channel_order_no,
         carrier=wb.carrier,
         tracking_number=wb.number,

@@ -15,7 +15,7 @@ from decimal import Decimal, InvalidOperation
 from typing import Any
 
 from django.db import transaction
-from django.db.models import Q, Sum
+from django.db.models import Sum
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
@@ -114,9 +114,9 @@ def _phone(order: Order, p: dict[str, Any]) -> tuple[bool, str, dict[str, Any]]:
 def _stock(order: Order, p: dict[str, Any]) -> tuple[bool, str, dict[str, Any]]:
     needs: dict[int, int] = {}
     codes: dict[int, str] = {}
-    for sku_id, code, qty in order.lines.filter(sku__isnull=False).values_list(
-        "sku_id", "sku_code", "quantity"
-    ):
+    for sku_id, code, qty in _lines(order):
+        if sku_id is None:
+            continue  # an unknown SKU is the review's other concern, not a stock shortfall
         needs[sku_id] = needs.get(sku_id, 0) + qty
         codes[sku_id] = code
     avail = dict(
@@ -147,14 +147,24 @@ def _amount(order: Order, p: dict[str, Any]) -> tuple[bool, str, dict[str, Any]]
     return ok, detail, {"total_amount": str(order.total_amount), "threshold": str(limit)}
 
 
+def _blacklist_entries() -> dict[tuple[str, str], str]:
+    """Active entries as {(kind, value): note}, cached per process like the rule tables."""
+    return {
+        (k, v): n
+        for k, v, n in BlacklistEntry.objects.filter(active=True).values_list("kind", "value", "note")
+    }
+
+
 @review_rule("blacklist", "黑名单", HoldReason.BLACKLISTED)
 def _blacklist(order: Order, p: dict[str, Any]) -> tuple[bool, str, dict[str, Any]]:
-    q = Q(kind=BlacklistEntry.Kind.PHONE, value=order.receiver_phone.strip())
+    kind = BlacklistEntry.Kind
+    keys = [(kind.PHONE.value, order.receiver_phone.strip())]
     if order.customer_id:
-        q |= Q(kind=BlacklistEntry.Kind.CUSTOMER, value=order.customer.code)
+        keys.append((kind.CUSTOMER.value, order.customer.code))
     if order.receiver_name:
-        q |= Q(kind=BlacklistEntry.Kind.RECEIVER, value=order.receiver_name.strip())
-    hits = list(BlacklistEntry.objects.filter(q, active=True).values_list("kind", "value", "note"))
+        keys.append((kind.RECEIVER.value, order.receiver_name.strip()))
+    entries = cached("blacklist", _blacklist_entries)
+    hits = [(k, v, entries[(k, v)]) for k, v in keys if (k, v) in entries]
     detail = "；".join(f"{k}:{v}{'（' + n + '）' if n else ''}" for k, v, n in hits)
     return not hits, detail, {"hits": [{"kind": k, "value": v} for k, v, _n in hits]}
 

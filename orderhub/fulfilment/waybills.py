@@ -11,8 +11,7 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 
-from django.db import transaction
-from django.db.models import Prefetch
+from django.db import IntegrityError, transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
@@ -47,7 +46,11 @@ class WaybillOutcome:
         return bool(self.number) and not self.error
 
 
-def _request(order: Order, weight_g: int) -> WaybillRequest:
+# One order line as a waybill needs it: (label text, quantity, unit weight in grams).
+LineRow = tuple[str, int, int]
+
+
+def _request(order: Order, lines: list[LineRow], weight_g: int) -> WaybillRequest:
     wh = order.warehouse
     return WaybillRequest(
         object_id=str(order.pk),
@@ -64,44 +67,35 @@ def _request(order: Order, weight_g: int) -> WaybillRequest:
             order.district,
             order.address_detail,
         ),
-        items=[(ln.name or ln.sku_code, ln.quantity) for ln in order.lines.all()],
+        items=[(label, qty) for label, qty, _w in lines],
         weight_g=weight_g,
         channel_type=CHANNEL_TYPES.get(order.channel.kind, "OTHERS"),
     )
 
 
-def _load(order_ids: list[int]) -> list[Order]:
-    return list(
-        Order.objects.filter(pk__in=order_ids)
-        .select_related("warehouse", "channel")
-        .prefetch_related(Prefetch("lines", queryset=OrderLine.objects.select_related("sku")))
-        .order_by("pk")
+def _load(order_ids: list[int]) -> list[tuple[Order, list[LineRow]]]:
+    orders = list(
+        Order.objects.filter(pk__in=order_ids).select_related("warehouse", "channel").order_by("pk")
     )
+    lines: dict[int, list[LineRow]] = {}
+    rows = (
+        OrderLine.objects.filter(order_id__in=[o.pk for o in orders])
+        .order_by("order_id", "line_no")
+        .values_list("order_id", "name", "sku_code", "quantity", "sku__weight_g")
+    )
+    for order_id, name, code, qty, weight in rows:
+        lines.setdefault(order_id, []).append((name or code, qty, weight or 0))
+    return [(o, lines.get(o.pk, [])) for o in orders]
 
 
 def _record(
     order: Order, choice: CarrierChoice, result: WaybillResult, actor: User, automatic: bool, now: datetime
 ) -> WaybillOutcome:
     out = WaybillOutcome(order.pk, order.order_no, carrier=choice.carrier.code)
+    out.details = {**choice.details, "waybill": result.number, "provider": choice.carrier.provider}
     with transaction.atomic():
-        locked = Order.objects.select_for_update().get(pk=order.pk)
-        if (
-            locked.status != OrderStatus.ALLOCATING
-            or Waybill.objects.filter(order=order, status="active").exists()
-        ):
-            raise InvalidTransition(
-                _("订单 %(no)s 已不在「分仓中」或已有面单") % {"no": order.order_no}, field="status"
-            )
-        Waybill.objects.create(
-            order=order,
-            carrier=choice.carrier,
-            number=result.number,
-            provider=choice.carrier.provider,
-            rule=choice.rule,
-            print_data=result.print_data,
-            created_at=now,
-        )
-        out.details = {**choice.details, "waybill": result.number, "provider": choice.carrier.provider}
+        # The transition locks the order and refuses it unless it is still in 分仓中; the partial
+        # unique constraint refuses a second live waybill. Either undoes the whole step.
         order_transition(
             order_id=order.pk,
             to=OrderStatus.LABEL_PRINTED,
@@ -112,6 +106,20 @@ def _record(
             details={"carrier": out.details},
             now=now,
         )
+        try:
+            Waybill.objects.create(
+                order=order,
+                carrier=choice.carrier,
+                number=result.number,
+                provider=choice.carrier.provider,
+                rule=choice.rule,
+                print_data=result.print_data,
+                created_at=now,
+            )
+        except IntegrityError:
+            raise InvalidTransition(
+                _("订单 %(no)s 已有有效面单") % {"no": order.order_no}, field="status"
+            ) from None
     out.number = result.number
     return out
 
@@ -130,18 +138,18 @@ def waybills_issue(
     outcomes: list[WaybillOutcome] = []
     groups: dict[str, list[tuple[Order, CarrierChoice, WaybillRequest]]] = {}
     carriers: dict[str, Carrier] = {}
-    for order in _load(order_ids):
+    for order, lines in _load(order_ids):
         if order.status != OrderStatus.ALLOCATING or order.warehouse is None:
             outcomes.append(WaybillOutcome(order.pk, order.order_no, error=_("订单不在「分仓中」")))
             continue
-        weight = sum((ln.sku.weight_g if ln.sku else 0) * ln.quantity for ln in order.lines.all())
+        weight = sum(qty * unit_g for _label, qty, unit_g in lines)
         try:
             choice = carrier_choose(order, rules=rules, weight_g=weight)
         except AppError as e:
             outcomes.append(WaybillOutcome(order.pk, order.order_no, error=e.message))
             continue
         carriers[choice.carrier.code] = choice.carrier
-        groups.setdefault(choice.carrier.code, []).append((order, choice, _request(order, weight)))
+        groups.setdefault(choice.carrier.code, []).append((order, choice, _request(order, lines, weight)))
     for code, items in groups.items():
         carrier = carriers[code]
         provider = provider_for(carrier.provider)

@@ -85,13 +85,18 @@ def stock_reserve(
         codes[ln.stock_id] = ln.sku_code
     if not locked:
         stocks_lock(wanted)  # primary-key order, so two multi-row UPDATEs never deadlock
-    qty = Case(*(When(pk=sid, then=Value(q)) for sid, q in wanted.items()), output_field=IntegerField())
+    qty = _per_row(wanted)
+    # A savepoint lets a shortfall undo the rows already reserved. Under the caller's locks (taken
+    # after reading availability) a shortfall cannot happen, so none is taken: should one happen
+    # anyway, the error aborts the caller's whole transaction instead.
     try:
-        with transaction.atomic():  # savepoint: a shortfall undoes the rows already reserved
+        with transaction.atomic(savepoint=not locked):
             updated = Stock.objects.filter(pk__in=wanted, on_hand__gte=F("reserved") + qty).update(
                 reserved=F("reserved") + qty
             )
             if updated != len(wanted):
+                if locked:
+                    raise Conflict(_("库存记录与占用不一致，请盘点后重试"), code="stock_inconsistent")
                 raise _ShortfallError
             StockMovement.objects.bulk_create(
                 StockMovement(
@@ -135,21 +140,30 @@ def _active_locked(order: Order) -> list[Reservation]:
     )
 
 
+def _per_row(quantities: dict[int, int]) -> Case:
+    """`CASE id WHEN … THEN qty END`: one UPDATE moves every row by its own quantity."""
+    return Case(*(When(pk=sid, then=Value(q)) for sid, q in quantities.items()), output_field=IntegerField())
+
+
 def _settle(order: Order, actor: User | None, note: str, *, consume: bool) -> int:
-    """Release or consume every active reservation of an order: counters, ledger, status."""
+    """Release or consume every active reservation of an order: counters, ledger, status.
+
+    One UPDATE moves every stock row; `reserved >= qty` in its WHERE refuses to go negative if
+    the ledger was bypassed (a row count short of the rows asked for aborts the transaction).
+    """
     active = _active_locked(order)
-    for r in active:
-        if consume:
-            # reserved >= qty in the WHERE: refuse rather than go negative if the ledger was bypassed.
-            updated = Stock.objects.filter(pk=r.stock_id, reserved__gte=r.quantity).update(
-                on_hand=F("on_hand") - r.quantity, reserved=F("reserved") - r.quantity
-            )
-            if not updated:
-                raise Conflict(_("库存记录与占用不一致，请盘点后重试"), code="stock_inconsistent")
-        else:
-            Stock.objects.filter(pk=r.stock_id).update(reserved=F("reserved") - r.quantity)
     if not active:
         return 0
+    per_stock: dict[int, int] = {}
+    for r in active:
+        per_stock[r.stock_id] = per_stock.get(r.stock_id, 0) + r.quantity
+    qty = _per_row(per_stock)
+    changes = {"reserved": F("reserved") - qty}
+    if consume:
+        changes["on_hand"] = F("on_hand") - qty
+    updated = Stock.objects.filter(pk__in=per_stock, reserved__gte=qty).update(**changes)
+    if updated != len(per_stock):
+        raise Conflict(_("库存记录与占用不一致，请盘点后重试"), code="stock_inconsistent")
     StockMovement.objects.bulk_create(
         StockMovement(
             stock_id=r.stock_id,
