@@ -25,7 +25,7 @@ class Order(models.Model):
     channel = models.ForeignKey(
         "ingest.Channel", verbose_name=_("来源渠道"), on_delete=models.PROTECT, related_name="orders"
     )
-    ordered_at = models.DateTimeField(_("下单时间"), db_index=True)
+    ordered_at = models.DateTimeField(_("下单时间"))
     customer_tier = models.CharField(
         _("客户等级"), max_length=8, choices=CustomerTier.choices, default=CustomerTier.C
     )
@@ -35,13 +35,13 @@ class Order(models.Model):
         max_length=20,
         choices=OrderStatus.choices,
         default=OrderStatus.PENDING_REVIEW,
-        db_index=True,
     )
     last_operator = models.ForeignKey(
         settings.AUTH_USER_MODEL,
         verbose_name=_("最后操作人"),
         null=True,
         blank=True,
+        db_index=False,
         on_delete=models.SET_NULL,
         related_name="+",
     )
@@ -58,7 +58,7 @@ class Order(models.Model):
         related_name="orders",
     )
     receiver_name = models.CharField(_("收货人"), max_length=64, blank=True)
-    receiver_phone = models.CharField(_("收货电话"), max_length=32, blank=True, db_index=True)
+    receiver_phone = models.CharField(_("收货电话"), max_length=32, blank=True)
     phone_kind = models.CharField(
         _("电话类型"), max_length=10, choices=PhoneKind.choices, default=PhoneKind.NORMAL
     )
@@ -80,6 +80,7 @@ class Order(models.Model):
         verbose_name=_("负责销售"),
         null=True,
         blank=True,
+        db_index=False,
         on_delete=models.SET_NULL,
         related_name="owned_orders",
     )
@@ -88,6 +89,7 @@ class Order(models.Model):
         verbose_name=_("销售主体"),
         null=True,
         blank=True,
+        db_index=False,
         on_delete=models.PROTECT,
         related_name="+",
     )
@@ -96,6 +98,7 @@ class Order(models.Model):
         verbose_name=_("发货主体"),
         null=True,
         blank=True,
+        db_index=False,
         on_delete=models.PROTECT,
         related_name="+",
     )
@@ -104,6 +107,7 @@ class Order(models.Model):
         verbose_name=_("开票主体"),
         null=True,
         blank=True,
+        db_index=False,
         on_delete=models.PROTECT,
         related_name="+",
     )
@@ -112,6 +116,7 @@ class Order(models.Model):
         verbose_name=_("发货仓"),
         null=True,
         blank=True,
+        db_index=False,
         on_delete=models.PROTECT,
         related_name="orders",
     )
@@ -126,7 +131,7 @@ class Order(models.Model):
     part_no = models.PositiveSmallIntegerField(_("子单序号"), null=True, blank=True)
     lines_snapshot = models.JSONField(_("原始明细"), default=list, blank=True)
     created_at = models.DateTimeField(_("创建时间"), auto_now_add=True)
-    status_changed_at = models.DateTimeField(_("进入当前状态时间"), db_index=True)
+    status_changed_at = models.DateTimeField(_("进入当前状态时间"))
     version = models.PositiveIntegerField(_("版本"), default=1)
     # Head of this order's hash chain, so truncating its log tail is detectable.
     log_seq = models.PositiveIntegerField(default=0)
@@ -144,6 +149,10 @@ class Order(models.Model):
             ),
             models.CheckConstraint(condition=Q(version__gte=1), name="order_version_gte_1"),
         ]
+        # Every index costs each transition's UPDATE and each imported order's INSERT, so a column
+        # gets its own only when no composite below already leads with it: status, ordered_at,
+        # owner and warehouse are covered by these; last operator and the legal entities are
+        # never searched by (their rows are protected, not deleted).
         indexes = [
             models.Index(fields=["status", "-ordered_at", "-id"], name="order_status_ordered"),
             models.Index(fields=["-ordered_at", "-id"], name="order_ordered_keyset"),
@@ -159,6 +168,8 @@ class Order(models.Model):
                 fields=["warehouse", "status", "-priority", "status_changed_at", "id"],
                 name="order_warehouse_board",
             ),
+            # Exact look-ups by phone (search, customer self-service, duplicate check on import).
+            models.Index(fields=["receiver_phone"], name="order_receiver_phone"),
             # Look-ups by the channel's own number (search, customer self-service).
             models.Index(fields=["channel_order_no"], name="order_channel_order_no"),
             # "Late against the promised time" only ever looks at open orders.

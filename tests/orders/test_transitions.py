@@ -109,3 +109,40 @@ def test_a_taken_order_number_is_drawn_again(make_order, monkeypatch) -> None:
     second = make_order()
     assert second.order_no == "OH26112500000042"
     assert Order.objects.filter(order_no=first.order_no).count() == 1
+
+
+def _statements(queries: list[dict[str, str]]) -> list[str]:
+    """Each statement as its verb and first table, e.g. 'INSERT orders_operationlog'."""
+    out = []
+    for q in queries:
+        words = q["sql"].replace('"', "").split()
+        if words[0] in ("SAVEPOINT", "RELEASE", "BEGIN", "COMMIT"):
+            continue
+        if words[0] == "SELECT":
+            table = words[words.index("FROM") + 1]
+        else:
+            table = words[1] if words[0] == "UPDATE" else words[2]
+        out.append(f"{words[0]} {table}")
+    return out
+
+
+def test_a_transition_costs_a_fixed_handful_of_statements(make_order, staff) -> None:
+    """Lock, log entry, conditional update and the owed notice job: the hot path of every order
+    move stays this small (routing and rendering of the notice happen in the job)."""
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    order = make_order()
+    cs, warehouse = staff["customer_service"], staff["warehouse"]
+    cs.role_names, warehouse.role_names  # noqa: B018  (roles are read once per user object)
+    core = ["SELECT orders_order", "INSERT orders_operationlog", "UPDATE orders_order"]
+    job = ["INSERT django_tasks_database_dbtaskresult"]
+
+    with CaptureQueriesContext(connection) as approve:
+        order_transition(order_id=order.pk, to="split", actor=cs)
+    # approve's guard reads the open holds
+    assert _statements(approve.captured_queries) == [core[0], "SELECT orders_orderhold", *core[1:], *job]
+
+    with CaptureQueriesContext(connection) as allocate:
+        order_transition(order_id=order.pk, to="allocating", actor=warehouse)
+    assert _statements(allocate.captured_queries) == core + job
