@@ -22,9 +22,12 @@ DEFAULTS: dict[str, Any] = {
     "BACKGROUND_BYTES": 2 * 1024 * 1024,
     # Two orders to the same receiver, address and goods within this window are suspected duplicates.
     "DUPLICATE_WINDOW_HOURS": 24,
-    "FILES_DIR": None,
+    "FILES_DIR": None,  # default: <cwd>/orderhub-ingest
+    # A batch of at least this many chunks is mapped and validated in a helper process while this one
+    # writes (None: never).
+    "HELPER_MIN_CHUNKS": 10,
     # Page cache of the importing connection on SQLite (MB).
-    "SQLITE_CACHE_MB": 256,  # default: <cwd>/orderhub-ingest
+    "SQLITE_CACHE_MB": 256,
 }
 
 

@@ -1,19 +1,18 @@
-"""Bulk variant of `order_create` for imports: one transaction per chunk, batched INSERTs.
+"""Writing one prepared chunk: bulk variant of `order_create` for imports, in the chunk's transaction.
 
-It writes exactly what `order_create` writes for each order — the order in 待审核, its lines, its
+It writes exactly what `order_create` writes for each new order — the order in 待审核, its lines, its
 holds (the same `_basic_holds` rules plus the importer's own), and its first operation-log entry —
-but with one INSERT per table per chunk. The log entry's hash is computed in Python with
-`orders.audit.entry_hash`, so the order id must be known before the INSERT: ids are reserved first
+with one INSERT per table per chunk; orders the channel sent before go through
+`order_update_from_channel`. The log entry's hash covers the order id, so ids are reserved first
 (a sequence on PostgreSQL; on SQLite the writer already holds the database's write lock, so the
-next ids are simply max(id)+1…).
+next ids are simply max(id)+1…). Everything that does not need the database was done beforehand
+by ingest/prepare.py, possibly in a helper process.
 """
 
 from __future__ import annotations
 
-import json
-from dataclasses import dataclass
+from collections.abc import Iterable
 from datetime import datetime, timedelta
-from decimal import Decimal
 from types import SimpleNamespace
 from typing import Any
 
@@ -22,24 +21,24 @@ from django.db.models.functions import Coalesce
 from django.utils.translation import gettext as _
 
 from orderhub.accounts.models import User
-from orderhub.catalog.models import Customer, CustomerTier
 from orderhub.ingest.conf import ingest_setting
-from orderhub.ingest.drafts import Catalog
-from orderhub.ingest.models import Channel
-from orderhub.orders.audit import GENESIS, entry_hash
-from orderhub.orders.models import HoldReason, LogAction, OperationLog, Order, OrderHold, OrderLine, PhoneKind
-from orderhub.orders.services import OrderDraft
-from orderhub.orders.services.create import _basic_holds, new_order_no
+from orderhub.ingest.models import ImportBatch, ImportChunk, ImportIssue, RowOutcome
+from orderhub.ingest.prepare import (
+    PrepareContext,
+    PreparedChunk,
+    PreparedOrder,
+    fast_hash_agrees,
+    hash_parts,
+    hash_with_id,
+    hold_values,
+    log_entry,
+    prepare_chunk,
+    writers,
+)
+from orderhub.orders.audit import entry_hash
+from orderhub.orders.models import HoldReason, Order
+from orderhub.orders.services.create import new_order_no
 from orderhub.orders.states import OrderStatus
-
-
-@dataclass
-class NewOrder:
-    draft: OrderDraft
-    fingerprint: str
-    row_nos: list[int]
-    order_id: int = 0
-    holds: list[tuple[str, str]] | None = None
 
 
 def reserve_ids(model: type[Order], n: int) -> list[int]:
@@ -63,16 +62,17 @@ def reserve_ids(model: type[Order], n: int) -> list[int]:
     raise NotImplementedError(connection.vendor)
 
 
-def _order_numbers(drafts: list[OrderDraft], now: datetime) -> list[str]:
-    """Fresh order numbers (same format as `order_create`), unique within the chunk and the table."""
-    numbers = [new_order_no(d.ordered_at or now) for d in drafts]
+def _order_numbers(new: list[PreparedOrder], now: datetime) -> list[str]:
+    """The prepared order numbers (same format as `order_create`), redrawn where one is taken in
+    the table or repeated in the chunk."""
+    numbers = [n.number for n in new]
     for _attempt in range(5):
         taken = set(Order.objects.filter(order_no__in=numbers).values_list("order_no", flat=True))
         seen: set[str] = set()
         clash = False
         for i, no in enumerate(numbers):
             if no in taken or no in seen:
-                numbers[i] = new_order_no(drafts[i].ordered_at or now)
+                numbers[i] = new_order_no(new[i].ordered_at or now)
                 clash = True
             seen.add(numbers[i])
         if not clash:
@@ -80,178 +80,100 @@ def _order_numbers(drafts: list[OrderDraft], now: datetime) -> list[str]:
     raise RuntimeError("could not allocate unique order numbers")
 
 
-def _dup_key(d: OrderDraft) -> tuple[Any, ...] | None:
-    # A masked or virtual number is shared by many buyers: it identifies nobody.
-    if d.phone_kind != PhoneKind.NORMAL or not d.receiver_phone or not d.address_detail:
-        return None
-    goods = tuple(sorted((ln.sku_code, ln.quantity) for ln in d.lines))
-    return (d.receiver_phone, d.receiver_name, d.address_detail, goods)
+def duplicate_holds(new: list[PreparedOrder]) -> dict[int, tuple[str, str]]:
+    """Orders that look like another order (same receiver, address and goods within the window)
+    under a different channel order number, in this chunk or already in OrderHub: {index: hold}.
 
-
-def duplicate_holds(new: list[NewOrder], seen_in_batch: dict[tuple[Any, ...], tuple[str, datetime]]) -> None:
-    """Hold orders that look like another order (same receiver, address and goods within the window)
-    under a different channel order number: in this batch, or already in OrderHub."""
+    Orders of earlier chunks of the batch are already in the table, so only this chunk's are
+    remembered here."""
     window = timedelta(hours=ingest_setting("DUPLICATE_WINDOW_HOURS"))
-    keyed = [(n, _dup_key(n.draft)) for n in new]
-    phones = {k[0] for _n, k in keyed if k}
+    phones = {n.dup_key[0] for n in new if n.dup_key}
+    if not phones:
+        return {}
     existing: dict[tuple[Any, ...], list[tuple[str, datetime]]] = {}
-    times = [n.draft.ordered_at for n in new if n.draft.ordered_at]
-    if phones:
-        candidates = Order.objects.filter(receiver_phone__in=phones)
-        if times and len(times) == len(new):
-            # Compared through an expression on purpose: given the bare column, SQLite's planner
-            # prefers the ordered_at range (a chunk spans weeks: most of the table) to the phone
-            # lookups, and the check then grows with the table (150 ms a chunk at 200,000 orders).
-            candidates = candidates.alias(_at=Coalesce("ordered_at", "created_at")).filter(
-                _at__gte=min(times) - window, _at__lte=max(times) + window
-            )
-        candidates = (
-            candidates.exclude(status=OrderStatus.CANCELLED)
-            .prefetch_related("lines")
-            .only(
-                "id",
-                "order_no",
-                "channel_order_no",
-                "receiver_phone",
-                "receiver_name",
-                "address_detail",
-                "ordered_at",
-            )
+    times = [n.ordered_at for n in new if n.ordered_at]
+    candidates = Order.objects.filter(receiver_phone__in=phones)
+    if times and len(times) == len(new):
+        # Compared through an expression on purpose: given the bare column, SQLite's planner
+        # prefers the ordered_at range (a chunk spans weeks: most of the table) to the phone
+        # lookups, and the check then grows with the table (150 ms a chunk at 200,000 orders).
+        candidates = candidates.alias(_at=Coalesce("ordered_at", "created_at")).filter(
+            _at__gte=min(times) - window, _at__lte=max(times) + window
         )
-        for o in candidates:
-            goods = tuple(sorted((ln.sku_code, ln.quantity) for ln in o.lines.all()))
-            key = (o.receiver_phone, o.receiver_name, o.address_detail, goods)
-            existing.setdefault(key, []).append((o.channel_order_no or o.order_no, o.ordered_at))
-    for n, key in keyed:
-        if key is None:
+    candidates = (
+        candidates.exclude(status=OrderStatus.CANCELLED)
+        .prefetch_related("lines")
+        .only(
+            "id",
+            "order_no",
+            "channel_order_no",
+            "receiver_phone",
+            "receiver_name",
+            "address_detail",
+            "ordered_at",
+        )
+    )
+    for o in candidates:
+        goods = tuple(sorted((ln.sku_code, ln.quantity) for ln in o.lines.all()))
+        key = (o.receiver_phone, o.receiver_name, o.address_detail, goods)
+        existing.setdefault(key, []).append((o.channel_order_no or o.order_no, o.ordered_at))
+    seen_in_chunk: dict[tuple[Any, ...], tuple[str, datetime]] = {}
+    found: dict[int, tuple[str, str]] = {}
+    for i, n in enumerate(new):
+        if n.dup_key is None:
             continue
-        at = n.draft.ordered_at
-        others = [*existing.get(key, [])]
-        if key in seen_in_batch:
-            others.append(seen_in_batch[key])
+        at = n.ordered_at
+        others = [*existing.get(n.dup_key, [])]
+        if n.dup_key in seen_in_chunk:
+            others.append(seen_in_chunk[n.dup_key])
         for other_no, other_at in others:
-            if other_no != n.draft.channel_order_no and (at is None or abs(at - other_at) <= window):
-                n.draft.holds.append(
-                    (HoldReason.DUPLICATE, _("与订单 %(o)s 收货人、地址、商品相同") % {"o": other_no})
-                )
+            if other_no != n.key and (at is None or abs(at - other_at) <= window):
+                found[i] = (HoldReason.DUPLICATE, _("与订单 %(o)s 收货人、地址、商品相同") % {"o": other_no})
                 break
         if at is not None:
-            seen_in_batch.setdefault(key, (n.draft.channel_order_no or "", at))
+            seen_in_chunk.setdefault(n.dup_key, (n.key, at))
+    return found
 
 
-def orders_bulk_create(
+def orders_insert(
     *,
-    new: list[NewOrder],
-    channel: Channel,
-    actor: User | None,
+    new: list[PreparedOrder],
+    prep: PrepareContext,
     now: datetime,
-    batch_id: int,
-    catalog: Catalog,
-    customers: dict[str, Customer],
-    owners: dict[str, int],
 ) -> list[int]:
-    """Insert the orders of one chunk; returns their ids. The caller holds the chunk's transaction."""
+    """Insert the prepared new orders of one chunk; returns their ids. The caller holds the chunk's
+    transaction."""
     if not new:
         return []
+    for i, hold in duplicate_holds(new).items():
+        _add_hold(new[i], hold, prep, now)
     ids = reserve_ids(Order, len(new))
-    numbers = _order_numbers([n.draft for n in new], now)
-    orders: list[dict[str, Any]] = []
-    lines: list[dict[str, Any]] = []
-    holds: list[dict[str, Any]] = []
-    logs: list[dict[str, Any]] = []
-    actor_id = actor.pk if actor else None
-    actor_name = str(actor) if actor else ""
-    skus = _SkuView(catalog)
+    numbers = _order_numbers(new, now)
+    w = writers()
+    at_id, at_no, at_head = w.order.pos["id"], w.order.pos["order_no"], w.order.pos["log_head"]
+    line_order, hold_order = w.line.pos["order_id"], w.hold.pos["order_id"]
+    log_order, log_hash = w.log.pos["order_id"], w.log.pos["hash"]
+    fast = fast_hash_agrees()
+    orders, lines, holds, logs = [], [], [], []
     for n, pk, number in zip(new, ids, numbers, strict=True):
-        d = n.draft
-        customer = customers.get(d.customer_code) if d.customer_code else None
-        owner_id = owners.get(d.owner_username or "") or (customer.owner_id if customer else None)
-        goods = sum((ln.unit_price * ln.quantity for ln in d.lines), Decimal("0"))
-        n.holds = _basic_holds(d, skus)  # type: ignore[arg-type]
-        n.order_id = pk
-        details = {"batch": batch_id, "channel": channel.code, "holds": [r for r, _d in n.holds]}
-        # entry_hash reads attributes only: a namespace spares a model instance per order.
-        entry = SimpleNamespace(
-            order_id=pk,
-            seq=1,
-            action=LogAction.CREATE.value,
-            transition="",
-            from_status="",
-            to_status=OrderStatus.PENDING_REVIEW.value,
-            actor_id=actor_id,
-            actor_name=actor_name,
-            automatic=False,
-            reason="",
-            details=details,
-            at=now,
-            prev_hash=GENESIS,
-        )
-        entry.hash = entry_hash(entry)  # type: ignore[arg-type]
-        logs.append(entry.__dict__)
-        orders.append(
-            {
-                "id": pk,
-                "order_no": number,
-                "channel_id": channel.pk,
-                "channel_order_no": d.channel_order_no or None,
-                "ordered_at": d.ordered_at or now,
-                "customer_id": customer.pk if customer else None,
-                "customer_tier": d.customer_tier or (customer.tier if customer else CustomerTier.C),
-                "status": OrderStatus.PENDING_REVIEW.value,
-                "last_operator_id": actor_id,
-                "updated_at": now,
-                "status_changed_at": now,
-                "created_at": now,
-                "receiver_name": d.receiver_name,
-                "receiver_phone": d.receiver_phone,
-                "phone_kind": str(d.phone_kind),
-                "province": d.province,
-                "province_code": d.province_code,
-                "city": d.city,
-                "city_code": d.city_code,
-                "district": d.district,
-                "district_code": d.district_code,
-                "address_detail": d.address_detail,
-                "goods_amount": goods,
-                "shipping_fee": d.shipping_fee,
-                "total_amount": goods + d.shipping_fee,
-                "remark": d.remark,
-                "promised_at": d.promised_at,
-                "priority": d.priority,
-                "owner_id": owner_id,
-                "lines_snapshot": snapshot(d, n.fingerprint, batch_id, n.row_nos),
-                "version": 1,
-                "log_seq": 1,
-                "log_head": entry.hash,
-            }
-        )
-        for i, ln in enumerate(d.lines, start=1):
-            lines.append(
-                {
-                    "order_id": pk,
-                    "line_no": i,
-                    "sku_id": catalog.ids.get(ln.sku_code),
-                    "sku_code": ln.sku_code,
-                    "name": ln.name or catalog.names.get(ln.sku_code, ""),
-                    "quantity": ln.quantity,
-                    "unit_price": ln.unit_price,
-                }
-            )
-        holds.extend(
-            {
-                "order_id": pk,
-                "reason": str(r),
-                "detail": dt[:255],
-                "created_by_id": actor_id,
-                "created_at": now,
-            }
-            for r, dt in n.holds
-        )
-    insert_rows(Order, orders)
-    insert_rows(OrderLine, lines)
-    insert_rows(OrderHold, holds)
-    insert_rows(OperationLog, logs)
-    held = [[n.order_id, [r for r, _d in n.holds or []]] for n in new if n.holds]
+        digest = hash_with_id(n.hash_parts, pk) if fast else _entry_hash(n, pk, prep, now)
+        values = n.order_values
+        values[at_id], values[at_no], values[at_head] = pk, number, digest
+        orders.append(values)
+        for line in n.line_values:
+            line[line_order] = pk
+            lines.append(line)
+        for hold in n.hold_values:
+            hold[hold_order] = pk
+            holds.append(hold)
+        log = n.log_values
+        log[log_order], log[log_hash] = pk, digest
+        logs.append(log)
+    w.order.insert(orders)
+    w.line.insert(lines)
+    w.hold.insert(holds)
+    w.log.insert(logs)
+    held = [[pk, [r for r, _d in n.holds]] for n, pk in zip(new, ids, strict=True) if n.holds]
     if held:
         from orderhub.ingest.tasks import notify_import_holds
 
@@ -259,101 +181,133 @@ def orders_bulk_create(
     return ids
 
 
-def _datetime_adapter() -> Any:
-    """The backend's datetime adapter, remembering values: a chunk repeats `now` on every row."""
-    adapt = connection.ops.adapt_datetimefield_value
-    seen: dict[datetime, Any] = {}
+def _add_hold(n: PreparedOrder, hold: tuple[str, str], prep: PrepareContext, now: datetime) -> None:
+    """Add a hold the writer found (a duplicate) where `_basic_holds` would have put it: after the
+    draft's own holds; the log entry, which lists the holds, is built again."""
+    own = n.holds[: n.draft_holds]
+    merged = [*own, hold, *n.holds[n.draft_holds :]]
+    seen: set[str] = set()
+    n.holds = [(r, d) for r, d in merged if not (r in seen or seen.add(r))]
+    n.draft_holds = len({r for r, _d in own} | {hold[0]})
+    n.hold_values = hold_values(prep, n.holds, now)
+    entry = log_entry(prep, n.holds, now)
+    n.log_values = writers().log.values(entry)
+    n.hash_parts = hash_parts(entry)
 
-    def convert(value: datetime) -> Any:
-        out = seen.get(value)
-        if out is None:
-            out = seen[value] = adapt(value)
-        return out
 
-    return convert
+def _entry_hash(n: PreparedOrder, order_id: int, prep: PrepareContext, now: datetime) -> str:
+    entry = log_entry(prep, n.holds, now)
+    return entry_hash(SimpleNamespace(**entry, order_id=order_id))  # type: ignore[arg-type]
 
 
-def insert_rows(model: Any, rows: list[dict[str, Any]], *, batch: int = 500) -> None:
-    """INSERT rows given as {attname: value} with executemany: what bulk_create does, without a
-    model instance and the per-value field machinery for each row (several times faster for
-    wide rows). Columns missing from a row take the field's default."""
-    if not rows:
-        return
-    present = set(rows[0])
-    fields = [f for f in model._meta.concrete_fields if f.attname in present or not f.primary_key]
-    defaults = {f.attname: f.get_default() for f in fields if f.attname not in present}
-    ops = connection.ops
-    converters: list[Any] = []
-    for f in fields:
-        internal = f.get_internal_type()
-        if internal == "DateTimeField":
-            converters.append(_datetime_adapter())
-        elif internal == "DecimalField":
-            if connection.vendor == "sqlite":
-                converters.append(str)  # what Django's registered sqlite3 adapter does for Decimal
-            else:
-                converters.append(
-                    lambda v, f=f: ops.adapt_decimalfield_value(v, f.max_digits, f.decimal_places)
+def chunk_persist(
+    *,
+    batch: ImportBatch,
+    prepared: PreparedChunk,
+    prep: PrepareContext,
+    actor: User | None,
+) -> tuple[list[list[Any]], list[ImportIssue]]:
+    """Write one prepared chunk of orders; returns each row's outcome and the chunk's issues."""
+    outcomes: list[list[Any]] = [[n, RowOutcome.SKIPPED, None] for n in prepared.skipped]
+    issues: list[ImportIssue] = []
+    existing: dict[str, int] = {}
+    this_batch: set[str] = set()
+    for no, pk, snap in Order.objects.filter(
+        channel=prep.channel, channel_order_no__in=[n.key for n in prepared.orders]
+    ).values_list("channel_order_no", "pk", "lines_snapshot"):
+        existing[no] = pk
+        if isinstance(snap, dict) and snap.get("batch") == batch.pk:
+            this_batch.add(no)
+    if existing and any(n.draft is None for n in prepared.orders if n.key in existing):
+        # Prepared by the helper, which leaves drafts out: an update needs them, so prepare the
+        # chunk again here (a re-import runs at the in-process speed).
+        rows = ImportChunk.objects.filter(pk=prepared.chunk_id).values_list("rows", flat=True).get()
+        prepared = prepare_chunk(prep, prepared.chunk_id, rows)
+    new: list[PreparedOrder] = []
+    for n in prepared.orders:
+        if n.key not in existing:
+            new.append(n)
+            continue
+        order_id = existing[n.key]
+        outcome = _update_existing(batch, actor, n, order_id, n.key in this_batch)
+        outcomes.extend([row_no, outcome, order_id] for row_no in n.row_nos)
+        if outcome == RowOutcome.CONFLICT:
+            issues.append(
+                ImportIssue(
+                    batch=batch,
+                    row_no=n.row_nos[0],
+                    outcome=RowOutcome.CONFLICT,
+                    code=HoldReason.CHANGED_AFTER_ALLOCATION,
+                    message=str(HoldReason.CHANGED_AFTER_ALLOCATION.label),
+                    channel_order_no=n.key,
+                    order_id=order_id,
                 )
-        elif internal == "JSONField" and connection.vendor == "sqlite" and f.encoder is None:
-            converters.append(json.dumps)  # what JSONField.get_db_prep_save does on SQLite
-        elif internal == "JSONField":
-            converters.append(lambda v, f=f: f.get_db_prep_save(v, connection))
-        else:
-            converters.append(None)
-    qn = ops.quote_name
-    sql = "INSERT INTO {} ({}) VALUES ({})".format(  # noqa: S608 - names from our own models
-        qn(model._meta.db_table),
-        ", ".join(qn(f.column) for f in fields),
-        ", ".join(["%s"] * len(fields)),
+            )
+    created = orders_insert(new=new, prep=prep, now=prepared.now)
+    for n, order_id in zip(new, created, strict=True):
+        outcome = RowOutcome.HELD if n.holds else RowOutcome.CREATED
+        outcomes.extend([row_no, outcome, order_id] for row_no in n.row_nos)
+        issues.extend(_hold_issues(batch, n, order_id))
+    rejected_rows: set[int] = set()
+    for rj in prepared.rejected:
+        if rj.row_no not in rejected_rows:
+            rejected_rows.add(rj.row_no)
+            outcomes.append([rj.row_no, RowOutcome.REJECTED, None])
+        issues.append(
+            ImportIssue(
+                batch=batch,
+                row_no=rj.row_no,
+                column=rj.column[:128],
+                outcome=RowOutcome.REJECTED,
+                code=rj.code[:32],
+                message=rj.message[:500],
+                channel_order_no=prepared.rejected_keys.get(rj.row_no, ""),
+            )
+        )
+    outcomes.sort(key=lambda o: o[0])
+    return outcomes, issues
+
+
+def _hold_issues(batch: ImportBatch, n: PreparedOrder, order_id: int) -> Iterable[ImportIssue]:
+    for reason, detail in n.holds:
+        label = HoldReason(reason).label
+        yield ImportIssue(
+            batch=batch,
+            row_no=n.row_nos[0],
+            outcome=RowOutcome.HELD,
+            code=reason,
+            message=(f"{label}：{detail}" if detail else str(label))[:500],
+            channel_order_no=n.key,
+            order_id=order_id,
+        )
+
+
+def _update_existing(
+    batch: ImportBatch, actor: User | None, n: PreparedOrder, order_id: int, seen_in_batch: bool
+) -> str:
+    from decimal import Decimal
+
+    from orderhub.ingest.drafts import draft_fingerprint
+    from orderhub.ingest.services import order_update_from_channel
+    from orderhub.orders.services import LineDraft
+
+    draft = n.draft
+    assert draft is not None
+    fingerprint = n.fingerprint
+    if seen_in_batch:
+        # More lines of an order that an earlier chunk of this same file already created.
+        prev = Order.objects.filter(pk=order_id).values_list("lines_snapshot", flat=True).first() or {}
+        lines = [
+            LineDraft(ln["sku_code"], int(ln["quantity"]), Decimal(str(ln["unit_price"])), ln.get("name", ""))
+            for ln in (prev.get("lines", []) if isinstance(prev, dict) else [])
+        ]
+        draft.lines = lines + draft.lines
+        fingerprint = draft_fingerprint(draft)
+    return order_update_from_channel(
+        order_id=order_id,
+        draft=draft,
+        actor=actor,
+        fingerprint=fingerprint,
+        batch_id=batch.pk,
+        row_nos=n.row_nos,
     )
-    plan = [(f.attname, conv, defaults.get(f.attname)) for f, conv in zip(fields, converters, strict=True)]
-    values = []
-    for r in rows:
-        out = []
-        for name, conv, default in plan:
-            v = r.get(name, default)
-            out.append(conv(v) if conv is not None and v is not None else v)
-        values.append(out)
-    if connection.vendor == "sqlite":
-        # The driver's own cursor: Django's wrapper re-walks every parameter set in Python.
-        connection.ensure_connection()
-        raw = connection.connection.cursor()  # type: ignore[union-attr]
-        try:
-            with connection.wrap_database_errors:  # sqlite3 errors → django.db errors
-                raw.executemany(sql.replace("%s", "?"), values)
-        finally:
-            raw.close()
-        return
-    with connection.cursor() as cur:
-        for i in range(0, len(values), batch):
-            cur.executemany(sql, values[i : i + batch])
-
-
-class _SkuView(dict):  # type: ignore[type-arg]
-    """`_basic_holds` only asks `code in skus`: answer from the catalogue without loading models."""
-
-    def __init__(self, catalog: Catalog) -> None:
-        super().__init__()
-        self._names = catalog.names
-
-    def __contains__(self, code: object) -> bool:
-        return code in self._names
-
-
-def snapshot(d: OrderDraft, fingerprint: str, batch_id: int | None, row_nos: list[int]) -> dict[str, Any]:
-    """The order as the channel sent it: its lines, plus what re-imports compare against."""
-    return {
-        "lines": [
-            {
-                "sku_code": ln.sku_code,
-                "quantity": ln.quantity,
-                "unit_price": str(ln.unit_price),
-                "name": ln.name,
-            }
-            for ln in d.lines
-        ],
-        "fingerprint": fingerprint,
-        "batch": batch_id,
-        "rows": row_nos[:50],
-    }

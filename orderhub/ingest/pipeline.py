@@ -22,9 +22,9 @@ from orderhub.accounts.models import User
 from orderhub.catalog.models import Customer
 from orderhub.core.errors import NotFound
 from orderhub.ingest.conf import ingest_setting
-from orderhub.ingest.drafts import Catalog, DraftResult, Rejection, build_draft, draft_fingerprint
+from orderhub.ingest.drafts import Catalog
 from orderhub.ingest.fields import ImportKind
-from orderhub.ingest.mapping import FieldPlan, MappedRow, as_naive_text, compile_mapping, map_row
+from orderhub.ingest.mapping import FieldPlan, as_naive_text, compile_mapping, map_row
 from orderhub.ingest.models import (
     BatchSource,
     BatchStatus,
@@ -35,11 +35,12 @@ from orderhub.ingest.models import (
     MappingPreset,
     RowOutcome,
 )
-from orderhub.ingest.persist import NewOrder, duplicate_holds, orders_bulk_create
+from orderhub.ingest.persist import chunk_persist
+from orderhub.ingest.prepare import PrepareContext, PreparedChunk, prepare_chunk
+from orderhub.ingest.prepare import is_total_row as is_total_row  # re-exported
+from orderhub.ingest.prepare import map_chunk_rows as map_chunk_rows  # re-exported
 from orderhub.ingest.readers import FileRefused, Row, check_size, open_rows
 from orderhub.ingest.suggest import HEADER_SCAN_ROWS, find_header_row, header_texts
-from orderhub.orders.models import HoldReason, Order
-from orderhub.orders.services import LineDraft
 
 # --- creating a batch ---------------------------------------------------------------------------
 
@@ -357,39 +358,81 @@ class Context:
     plan: Plan
     actor: User | None
     catalog: Catalog | None = None
+    prep: PrepareContext | None = None
 
 
 def _process(
     batch: ImportBatch, plan: Plan, actor: User | None, progress: Callable[[ImportBatch], None] | None
 ) -> None:
+    from orderhub.ingest.parallel import prepared_in_helper, use_helper
+
     ctx = Context(batch=batch, plan=plan, actor=actor)
     _tune_connection()
-    if batch.kind == ImportKind.ORDERS:
-        ctx.catalog = Catalog.load()
     chunk_ids = list(
         ImportChunk.objects.filter(batch=batch, processed=False).order_by("seq").values_list("pk", flat=True)
     )
-    for chunk_id in chunk_ids:
-        try:
-            _process_chunk(ctx, chunk_id)
-        except IntegrityError:
-            # Another import (or the API) created one of these channel orders between our read and
-            # our insert: the chunk rolled back whole; once more, those orders are seen as existing.
-            _process_chunk(ctx, chunk_id)
-        if progress:
-            batch.refresh_from_db()
-            progress(batch)
+    helper = None
+    if batch.kind == ImportKind.ORDERS:
+        ctx.catalog = Catalog.load()
+        ctx.prep = _prepare_context(ctx)
+        if use_helper(len(chunk_ids)):
+            helper = prepared_in_helper(ctx.prep, chunk_ids)
+    try:
+        for chunk_id in chunk_ids:
+            prepared = next(helper) if helper else None
+            try:
+                _process_chunk(ctx, chunk_id, prepared)
+            except IntegrityError:
+                # Another import (or the API) created one of these channel orders between our read
+                # and our insert: the chunk rolled back whole; once more, prepared afresh, those
+                # orders are seen as existing.
+                _process_chunk(ctx, chunk_id)
+            if progress:
+                batch.refresh_from_db()
+                progress(batch)
+    finally:
+        if helper:
+            helper.close()
     now = timezone.now()
     ImportBatch.objects.filter(pk=batch.pk).update(status=BatchStatus.DONE, finished_at=now)
 
 
-def _process_chunk(ctx: Context, chunk_id: int) -> None:
+def _prepare_context(ctx: Context) -> PrepareContext:
+    assert ctx.batch.channel is not None and ctx.catalog is not None
+
+    def customers_for(codes: set[str]) -> dict[str, Customer]:
+        return {c.code: c for c in Customer.objects.filter(code__in=codes)} if codes else {}
+
+    def owners_for(names: set[str]) -> dict[str, int]:
+        return dict(User.objects.filter(username__in=names).values_list("username", "pk")) if names else {}
+
+    return PrepareContext(
+        plan=ctx.plan,
+        channel=ctx.batch.channel,
+        catalog=ctx.catalog,
+        batch_id=ctx.batch.pk,
+        actor_id=ctx.actor.pk if ctx.actor else None,
+        actor_name=str(ctx.actor) if ctx.actor else "",
+        customers_for=customers_for,
+        owners_for=owners_for,
+    )
+
+
+def _process_chunk(ctx: Context, chunk_id: int, prepared: PreparedChunk | None = None) -> None:
     with transaction.atomic():
-        chunk = ImportChunk.objects.select_for_update().get(pk=chunk_id)
+        chunks = ImportChunk.objects.select_for_update()
+        if prepared is not None:
+            chunks = chunks.defer("rows")  # already read and prepared by the helper process
+        chunk = chunks.get(pk=chunk_id)
         if chunk.processed:
             return
         if ctx.batch.kind == ImportKind.ORDERS:
-            outcomes, issues = _process_order_chunk(ctx, chunk)
+            assert ctx.prep is not None
+            if prepared is None:
+                prepared = prepare_chunk(ctx.prep, chunk.pk, chunk.rows)
+            outcomes, issues = chunk_persist(
+                batch=ctx.batch, prepared=prepared, prep=ctx.prep, actor=ctx.actor
+            )
         else:
             from orderhub.ingest.masterdata import process_master_chunk
 
@@ -444,192 +487,3 @@ def _record(
         reject_counts=dict(rejects),
         options=options,
     )
-
-
-_TOTAL_WORDS = ("合计", "总计", "小计", "汇总")
-
-
-def is_total_row(cells: list[Any]) -> bool:
-    """A totals line under the data (「合计」 in one of its first cells)."""
-    for c in cells[:3]:
-        text = str(c or "").replace(" ", "").rstrip(":：")
-        if text in _TOTAL_WORDS:
-            return True
-    return False
-
-
-def map_chunk_rows(plan: Plan, chunk_rows: list[list[Any]]) -> tuple[list[MappedRow], list[Rejection]]:
-    mapped: list[MappedRow] = []
-    rejected: list[Rejection] = []
-    max_cols = ingest_setting("MAX_COLUMNS")
-    for row_no, cells, width in chunk_rows:
-        if width > max_cols:
-            rejected.append(
-                Rejection(
-                    row_no,
-                    "",
-                    "too_wide",
-                    _("该行有 %(n)s 列，超过上限 %(m)s 列") % {"n": width, "m": max_cols},
-                )
-            )
-            continue
-        mapped.append(map_row(plan.plans, row_no, cells))
-    return mapped, rejected
-
-
-def _process_order_chunk(ctx: Context, chunk: ImportChunk) -> tuple[list[list[Any]], list[ImportIssue]]:
-    batch, plan = ctx.batch, ctx.plan
-    assert batch.channel is not None and ctx.catalog is not None
-    outcomes: list[list[Any]] = []
-    issues: list[ImportIssue] = []
-    mapped, rejected = map_chunk_rows(plan, chunk.rows)
-    groups: dict[str, list[MappedRow]] = {}
-    for r in mapped:
-        key = str(r.values.get("channel_order_no") or "")
-        if is_total_row(r.cells):
-            outcomes.append([r.row_no, RowOutcome.SKIPPED, None])
-            continue
-        if not key:
-            errs = [e for e in r.errors if e.column]
-            if errs:
-                rejected.extend(Rejection(r.row_no, e.column, e.code, e.message) for e in errs)
-            else:
-                rejected.append(Rejection(r.row_no, _("渠道订单号"), "no_order_no", _("缺少渠道订单号")))
-            continue
-        groups.setdefault(key, []).append(r)
-    customer_codes = {str(r.values.get("customer_code")) for r in mapped if r.values.get("customer_code")}
-    customers = (
-        {c.code: c for c in Customer.objects.filter(code__in=customer_codes)} if customer_codes else {}
-    )
-    usernames = {str(r.values.get("owner_username")) for r in mapped if r.values.get("owner_username")}
-    owners = (
-        dict(User.objects.filter(username__in=usernames).values_list("username", "pk")) if usernames else {}
-    )
-    results = [
-        build_draft(k, rows, channel=batch.channel, catalog=ctx.catalog, customers=customers)
-        for k, rows in groups.items()
-    ]
-    existing: dict[str, int] = {}
-    this_batch: set[str] = set()
-    for no, pk, snap in Order.objects.filter(
-        channel=batch.channel, channel_order_no__in=list(groups)
-    ).values_list("channel_order_no", "pk", "lines_snapshot"):
-        existing[no] = pk
-        if isinstance(snap, dict) and snap.get("batch") == batch.pk:
-            this_batch.add(no)
-    new: list[NewOrder] = []
-    for res in results:
-        for row_no, _why in res.skipped:
-            outcomes.append([row_no, RowOutcome.SKIPPED, None])
-        if res.draft is None:
-            rejected.extend(res.rejections)
-            continue
-        if res.key in existing:
-            outcome = _update_existing(ctx, res, existing[res.key], res.key in this_batch)
-            order_id = existing[res.key]
-            for n in res.row_nos:
-                if not any(n == s[0] for s in res.skipped):
-                    outcomes.append([n, outcome, order_id])
-            if outcome == RowOutcome.CONFLICT:
-                issues.append(
-                    ImportIssue(
-                        batch=batch,
-                        row_no=res.row_nos[0],
-                        outcome=RowOutcome.CONFLICT,
-                        code=HoldReason.CHANGED_AFTER_ALLOCATION,
-                        message=str(HoldReason.CHANGED_AFTER_ALLOCATION.label),
-                        channel_order_no=res.key,
-                        order_id=order_id,
-                    )
-                )
-            continue
-        new.append(
-            NewOrder(
-                res.draft, res.fingerprint, [n for n in res.row_nos if n not in {s[0] for s in res.skipped}]
-            )
-        )
-    # Orders of earlier chunks are already in the table: only this chunk's need remembering.
-    duplicate_holds(new, {})
-    created = orders_bulk_create(
-        new=new,
-        channel=batch.channel,
-        actor=ctx.actor,
-        now=timezone.now(),
-        batch_id=batch.pk,
-        catalog=ctx.catalog,
-        customers=customers,
-        owners=owners,
-    )
-    for n, order_id in zip(new, created, strict=True):
-        outcome = RowOutcome.HELD if n.holds else RowOutcome.CREATED
-        for row_no in n.row_nos:
-            outcomes.append([row_no, outcome, order_id])
-        for reason, detail in n.holds or []:
-            issues.append(
-                ImportIssue(
-                    batch=batch,
-                    row_no=n.row_nos[0],
-                    outcome=RowOutcome.HELD,
-                    code=reason,
-                    message=(
-                        f"{HoldReason(reason).label}：{detail}" if detail else str(HoldReason(reason).label)
-                    )[:500],
-                    channel_order_no=n.draft.channel_order_no or "",
-                    order_id=order_id,
-                )
-            )
-    rejected_rows: set[int] = set()
-    for rj in rejected:
-        if rj.row_no not in rejected_rows:
-            rejected_rows.add(rj.row_no)
-            outcomes.append([rj.row_no, RowOutcome.REJECTED, None])
-        issues.append(
-            ImportIssue(
-                batch=batch,
-                row_no=rj.row_no,
-                column=rj.column[:128],
-                outcome=RowOutcome.REJECTED,
-                code=rj.code[:32],
-                message=rj.message[:500],
-                channel_order_no=_key_of(chunk, rj.row_no, mapped),
-            )
-        )
-    outcomes.sort(key=lambda o: o[0])
-    return outcomes, issues
-
-
-def _key_of(chunk: ImportChunk, row_no: int, mapped: list[MappedRow]) -> str:
-    for r in mapped:
-        if r.row_no == row_no:
-            return str(r.values.get("channel_order_no") or "")[:64]
-    return ""
-
-
-def _update_existing(ctx: Context, res: DraftResult, order_id: int, seen_in_batch: bool) -> str:
-    assert res.draft is not None
-    draft = res.draft
-    if seen_in_batch:
-        # More lines of an order that an earlier chunk of this same file already created.
-        prev = Order.objects.filter(pk=order_id).values_list("lines_snapshot", flat=True).first() or {}
-        lines = [
-            LineDraft(ln["sku_code"], int(ln["quantity"]), _dec(ln["unit_price"]), ln.get("name", ""))
-            for ln in (prev.get("lines", []) if isinstance(prev, dict) else [])
-        ]
-        draft.lines = lines + draft.lines
-        res.fingerprint = draft_fingerprint(draft)
-    from orderhub.ingest.services import order_update_from_channel
-
-    return order_update_from_channel(
-        order_id=order_id,
-        draft=draft,
-        actor=ctx.actor,
-        fingerprint=res.fingerprint,
-        batch_id=ctx.batch.pk,
-        row_nos=res.row_nos,
-    )
-
-
-def _dec(value: Any) -> Any:
-    from decimal import Decimal
-
-    return Decimal(str(value))

@@ -19,7 +19,7 @@ from orderhub.ingest.models import (
     ChannelChange,
     RowOutcome,
 )
-from orderhub.ingest.persist import snapshot
+from orderhub.ingest.prepare import snapshot
 from orderhub.orders.audit import log_append
 from orderhub.orders.models import HoldReason, LogAction, Order, OrderHold, OrderLine
 from orderhub.orders.services import LineDraft, OrderDraft

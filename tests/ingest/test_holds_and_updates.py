@@ -7,6 +7,7 @@ from decimal import Decimal
 import pytest
 from django.core.management import call_command
 
+from orderhub.accounts.models import User
 from orderhub.accounts.roles import Role
 from orderhub.ingest.models import ChannelChange, ImportIssue, RowOutcome
 from orderhub.orders.models import HoldReason, LogAction, Order, OrderHold
@@ -220,10 +221,10 @@ def test_unknown_customer_code_holds_for_a_person(run_import, shop_channels, sku
 
 def test_an_order_created_concurrently_is_not_duplicated(run_import, shop_channels, skus, monkeypatch):
     """Another writer inserts the same channel order between the chunk's read and its insert."""
-    from orderhub.ingest import pipeline
+    from orderhub.ingest import persist
     from orderhub.orders.services import OrderDraft, order_create
 
-    real = pipeline.orders_bulk_create
+    real = persist.orders_insert
     calls = {"n": 0}
 
     def racing(**kwargs):
@@ -233,11 +234,11 @@ def test_an_order_created_concurrently_is_not_duplicated(run_import, shop_channe
                 draft=OrderDraft(
                     channel_code="manual", channel_order_no="R1", lines=[LineDraft("BP-2231", 1)]
                 ),
-                actor=kwargs["actor"],
+                actor=User.objects.get(pk=kwargs["prep"].actor_id),
             )
         return real(**kwargs)
 
-    monkeypatch.setattr(pipeline, "orders_bulk_create", racing)
+    monkeypatch.setattr(persist, "orders_insert", racing)
     batch = run_import(
         rows(["R1", "2023-12-12", "王", "13812345678", ADDR, "BP-2231", 1, 88]),
         "a.csv",

@@ -1,0 +1,121 @@
+"""A large batch is prepared in a helper process while the importer writes: same outcome as in-process.
+
+Chunks of 4 rows make a 26-row file a batch of 7 chunks, so the helper (a forked process) prepares
+them; the same file imported in-process must give exactly the same orders, holds, rejections and
+a log that `audit verify` accepts.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import pytest
+
+from orderhub.ingest import parallel
+from orderhub.ingest.models import ImportIssue
+from orderhub.orders.audit import audit_verify
+from orderhub.orders.models import HoldReason, Order, OrderHold
+from orderhub.orders.states import OrderStatus
+from tests.ingest import exports as ex
+
+H = ["订单号", "下单时间", "收货人", "手机", "收货地址", "商家编码", "数量", "单价"]
+ADDR = "浙江省台州市椒江区东环大道88号"
+
+
+def export() -> list[list[object]]:
+    data: list[list[object]] = [
+        ["L1", "2023-12-12 09:00", "王", "13812345678", ADDR, "BP-2231", 1, 88],
+        ["L1", "2023-12-12 09:00", "王", "13812345678", ADDR, "OF-1102", 2, 35],
+        ["L1", "2023-12-12 09:00", "王", "13812345678", ADDR, "HL-8810", 1, 260],
+        ["D1", "2023-12-12 10:00", "李", "13900001111", ADDR, "OF-1102", 3, 35],
+        ["U1", "2023-12-12 10:00", "赵", "13700001111", ADDR, "NO-SUCH-SKU", 1, 10],
+        ["M1", "2023-12-12 10:00", "钱", "138****5678", ADDR, "BP-2231", 1, 88],
+        ["", "2023-12-12 10:00", "孙", "13700002222", ADDR, "BP-2231", 1, 88],
+        ["Q1", "2023-12-12 10:00", "周", "13700003333", ADDR, "BP-2231", "abc", 88],
+    ]
+    data += [
+        [f"N{i}", "2023-12-12 11:00", f"客{i}", f"1360000{i:04d}", ADDR, "BP-2231", 1, 88] for i in range(16)
+    ]
+    data.append(["D2", "2023-12-12 12:00", "李", "13900001111", ADDR, "OF-1102", 3, 35])
+    data.append(["合计", "", "", "", "", "", 41, ""])
+    return data
+
+
+@pytest.fixture(params=["helper", "in-process"])
+def mode(request: Any, settings: Any, ingest_files: Any, monkeypatch: pytest.MonkeyPatch) -> dict[str, int]:
+    helper = request.param == "helper"
+    settings.ORDERHUB_INGEST = {
+        **settings.ORDERHUB_INGEST,
+        "CHUNK_ROWS": 4,
+        "HELPER_MIN_CHUNKS": 2 if helper else None,
+    }
+    started = {"helpers": 0}
+    real = parallel.prepared_in_helper
+
+    def counting(*args: Any, **kwargs: Any) -> Any:
+        started["helpers"] += 1
+        return real(*args, **kwargs)
+
+    monkeypatch.setattr(parallel, "prepared_in_helper", counting)
+    return started
+
+
+def holds_of(no: str) -> set[str]:
+    return set(OrderHold.objects.filter(order__channel_order_no=no).values_list("reason", flat=True))
+
+
+def test_a_large_batch_imports_the_same_with_or_without_the_helper(run_import, shop_channels, skus, mode):
+    batch = run_import(ex.csv_bytes([H, *export()]), "big.csv", channel_code="manual")
+
+    assert batch.status == "done"
+    assert (batch.total_rows, batch.processed_rows) == (26, 26)
+    # counted in rows: L1 is three rows
+    assert (batch.created_count, batch.held_count, batch.rejected_count, batch.skipped_count) == (20, 3, 2, 1)
+    assert Order.objects.filter(status=OrderStatus.PENDING_REVIEW).count() == 21
+    l1 = Order.objects.get(channel_order_no="L1")
+    assert [(ln.sku_code, ln.quantity) for ln in l1.lines.order_by("line_no")] == [
+        ("BP-2231", 1),
+        ("OF-1102", 2),
+        ("HL-8810", 1),
+    ]
+    assert l1.total_amount == 88 + 70 + 260
+    assert holds_of("D1") == set() and holds_of("D2") == {HoldReason.DUPLICATE}
+    assert holds_of("U1") == {HoldReason.UNKNOWN_SKU}
+    assert holds_of("M1") == {HoldReason.MASKED_PHONE}
+    rejected = ImportIssue.objects.filter(batch=batch, outcome="rejected").order_by("row_no")
+    assert [(i.row_no, i.code) for i in rejected] == [(8, "no_order_no"), (9, "bad_int")]
+    assert rejected[1].channel_order_no == "Q1"
+    report = audit_verify()
+    assert report.ok and report.entries == 21
+
+
+def test_the_helper_runs_for_a_large_batch_only(run_import, shop_channels, skus, mode, settings):
+    run_import(ex.csv_bytes([H, *export()]), "big.csv", channel_code="manual")
+    helper_mode = settings.ORDERHUB_INGEST["HELPER_MIN_CHUNKS"] is not None
+    assert mode["helpers"] == (1 if helper_mode else 0)
+
+    run_import(ex.csv_bytes([H, *export()[:3]]), "small.csv", channel_code="manual")  # one chunk
+    assert mode["helpers"] == (1 if helper_mode else 0)
+
+
+def test_reimport_and_changed_orders_through_the_helper(run_import, shop_channels, skus, mode):
+    run_import(ex.csv_bytes([H, *export()]), "big.csv", channel_code="manual")
+    changed = export()
+    changed[3] = [
+        "D1",
+        "2023-12-12 10:00",
+        "李",
+        "13900001111",
+        "浙江省台州市椒江区东环大道99号",
+        "OF-1102",
+        3,
+        35,
+    ]
+
+    again = run_import(ex.csv_bytes([H, *changed]), "big-again.csv", channel_code="manual")
+
+    assert Order.objects.count() == 21
+    assert (again.created_count, again.updated_count, again.rejected_count) == (0, 1, 2)
+    assert (again.unchanged_count, again.skipped_count) == (22, 1)
+    assert Order.objects.get(channel_order_no="D1").address_detail.endswith("99号")
+    assert audit_verify().ok
