@@ -152,6 +152,8 @@ class CarrierAdmin(admin.ModelAdmin):
         "cp_code",
         "taobao_code",
         "pdd_logistics_id",
+        "douyin_code",
+        "alibaba_code",
         "next_number",
         "active",
     ]

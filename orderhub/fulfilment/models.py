@@ -162,6 +162,18 @@ class Carrier(models.Model):
     cp_code = models.CharField(_("菜鸟 cpCode"), max_length=16, blank=True)
     taobao_code = models.CharField(_("淘宝物流公司编码"), max_length=16, blank=True)
     pdd_logistics_id = models.CharField(_("拼多多物流公司 ID"), max_length=16, blank=True)
+    douyin_code = models.CharField(
+        _("抖店物流公司编码"),
+        max_length=32,
+        blank=True,
+        help_text=_("/order/logisticsCompanyList 的 code，如 zhongtong"),
+    )
+    alibaba_code = models.CharField(
+        _("1688 物流公司编码"),
+        max_length=32,
+        blank=True,
+        help_text=_("1688「物流公司列表-自联物流」的 companyNo，如 SF"),
+    )
     # Simulated provider: numbers prefix + [range_start, range_end], handed out in order.
     number_prefix = models.CharField(_("单号前缀"), max_length=8, blank=True)
     range_start = models.BigIntegerField(_("号段起"), default=1)

@@ -15,7 +15,7 @@ from django.utils import timezone
 
 from orderhub.core.errors import InvalidTransition
 from orderhub.core.jobs import PermanentJobError, policy_for
-from orderhub.fulfilment.adapters.channels import ShipNotice, ShipReportError, reporter_for
+from orderhub.fulfilment.adapters.channels import ShipLine, ShipNotice, ShipReportError, reporter_for
 from orderhub.fulfilment.models import ShipReport, Waybill
 from orderhub.orders.models import Order
 
@@ -53,6 +53,23 @@ def ship_report_owe(*, order: Order, now: datetime) -> ShipReport | None:
     return report
 
 
+# Keys under which an import keeps a line's channel sub-order id in the order's raw lines.
+SUB_ORDER_KEYS = ("sub_order_id", "sourceEntryId")
+
+
+def _ship_lines(order: Order) -> list[ShipLine]:
+    """The order's lines with weights, and each line's channel sub-order id when the import kept one."""
+    raw = order.lines_snapshot if isinstance(order.lines_snapshot, list) else []
+    out = []
+    for i, (qty, weight_g) in enumerate(
+        order.lines.order_by("line_no").values_list("quantity", "sku__weight_g")
+    ):
+        row = raw[i] if i < len(raw) and isinstance(raw[i], dict) else {}
+        sub_id = next((str(row[k]) for k in SUB_ORDER_KEYS if row.get(k)), "")
+        out.append(ShipLine(sub_id, qty, qty * (weight_g or 0) / 1000))
+    return out
+
+
 def ship_report_send(*, report_id: int) -> str:
     """Deliver one report (the job body). Sent once: a report already accepted is never resent."""
     report = ShipReport.objects.select_related("order__channel", "carrier").get(pk=report_id)
@@ -67,6 +84,10 @@ def ship_report_send(*, report_id: int) -> str:
         taobao_code=report.carrier.taobao_code,
         pdd_logistics_id=report.carrier.pdd_logistics_id,
         tracking_number=report.tracking_number,
+        carrier_name=report.carrier.name,
+        douyin_code=report.carrier.douyin_code,
+        alibaba_code=report.carrier.alibaba_code,
+        lines=_ship_lines(report.order),
     )
     attempts = report.attempts + 1
     try:

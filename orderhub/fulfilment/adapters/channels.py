@@ -1,4 +1,5 @@
-"""Channel ship-notification adapters (发货回传): simulated, Pinduoduo, Taobao (TOP).
+"""Channel ship-notification adapters (发货回传): simulated, Pinduoduo, Taobao (TOP); Douyin and
+1688 live in douyin.py and alibaba1688.py beside this module.
 
 Each adapter takes a ShipNotice and returns the receiver's answer, or raises ShipReportError
 (`retryable` for transport failures, not for a business refusal that retrying cannot fix).
@@ -16,7 +17,7 @@ import time
 import urllib.error
 import urllib.parse
 import urllib.request
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import datetime, timedelta, timezone
 from typing import Any, Protocol
 
@@ -24,7 +25,7 @@ from django.conf import settings
 
 PDD_URL = "https://gw-api.pinduoduo.com/api/router"
 TAOBAO_URL = "https://eco.taobao.com/router/rest"
-CHINA = timezone(timedelta(hours=8))
+CHINA = timezone(timedelta(hours=8))  # Beijing time, as the platforms' timestamps
 
 
 class ShipReportError(Exception):
@@ -35,6 +36,15 @@ class ShipReportError(Exception):
 
 
 @dataclass
+class ShipLine:
+    """One shipped line: the channel's own sub-order id (when the import kept it), units, kilograms."""
+
+    channel_line_id: str
+    quantity: int
+    weight_kg: float
+
+
+@dataclass
 class ShipNotice:
     channel_code: str
     channel_order_no: str
@@ -42,6 +52,10 @@ class ShipNotice:
     taobao_code: str
     pdd_logistics_id: str
     tracking_number: str
+    carrier_name: str = ""
+    douyin_code: str = ""
+    alibaba_code: str = ""
+    lines: list[ShipLine] = field(default_factory=list)
 
 
 @dataclass
@@ -65,23 +79,33 @@ def credentials(channel_code: str) -> dict[str, str]:
     return conf
 
 
-def _post_form(url: str, form: dict[str, str], timeout: float) -> dict[str, Any]:
-    req = urllib.request.Request(  # noqa: S310 - gateway URL from configuration
+def post_form(url: str, form: dict[str, str], timeout: float) -> dict[str, Any]:
+    return post(
         url,
-        data=urllib.parse.urlencode(form).encode("utf-8"),
-        headers={"Content-Type": "application/x-www-form-urlencoded;charset=utf-8"},
-        method="POST",
+        urllib.parse.urlencode(form).encode("utf-8"),
+        "application/x-www-form-urlencoded;charset=utf-8",
+        timeout,
+    )
+
+
+def post(url: str, body: bytes, content_type: str, timeout: float) -> dict[str, Any]:
+    """POST and read a JSON answer; transport trouble, 5xx and 429 are retryable, other HTTP errors not."""
+    req = urllib.request.Request(  # noqa: S310 - gateway URL from configuration
+        url, data=body, headers={"Content-Type": content_type}, method="POST"
     )
     try:
         with urllib.request.urlopen(req, timeout=timeout) as resp:  # noqa: S310
             return json.loads(resp.read().decode("utf-8"))
     except urllib.error.HTTPError as e:
-        raise ShipReportError(f"HTTP {e.code}", retryable=e.code >= 500 or e.code == 429) from e
+        text = e.read().decode("utf-8", "replace")[:500]
+        raise ShipReportError(
+            f"HTTP {e.code} {text}".strip(), retryable=e.code >= 500 or e.code == 429, response={"body": text}
+        ) from e
     except (urllib.error.URLError, TimeoutError, ValueError) as e:
         raise ShipReportError(f"接口不可用：{e}", retryable=True) from e
 
 
-def _error_text(who: str, err: dict[str, Any], code: str, msg: str) -> str:
+def error_text(who: str, err: dict[str, Any], code: str, msg: str) -> str:
     codes = " ".join(str(err.get(k, "")) for k in (code, "sub_code") if err.get(k, ""))
     text = " ".join(str(err.get(k, "")) for k in (msg, "sub_msg") if err.get(k, ""))
     return f"{who}返回错误 {codes}：{text or '无说明'}"
@@ -128,13 +152,13 @@ class PinduoduoReporter:
             "tracking_number": notice.tracking_number,
         }
         params["sign"] = pdd_sign(params, self.conf.get("CLIENT_SECRET", ""))
-        data = _post_form(self.conf.get("URL", PDD_URL), params, float(self.conf.get("TIMEOUT", 10)))
+        data = post_form(self.conf.get("URL", PDD_URL), params, float(self.conf.get("TIMEOUT", 10)))
         shown = {k: v for k, v in params.items() if k not in {"access_token", "sign"}}
         ok = (data.get("logistics_online_send_response") or {}).get("is_success") is True
         if not ok:
             err = data.get("error_response") or {}
             raise ShipReportError(
-                _error_text("拼多多", err, "error_code", "error_msg"),
+                error_text("拼多多", err, "error_code", "error_msg"),
                 retryable=False,
                 response=data,
             )
@@ -176,13 +200,13 @@ class TaobaoReporter:
             "company_code": notice.taobao_code,
         }
         params["sign"] = top_sign(params, self.conf.get("APP_SECRET", ""), method)
-        data = _post_form(self.conf.get("URL", TAOBAO_URL), params, float(self.conf.get("TIMEOUT", 10)))
+        data = post_form(self.conf.get("URL", TAOBAO_URL), params, float(self.conf.get("TIMEOUT", 10)))
         shown = {k: v for k, v in params.items() if k not in {"session", "sign"}}
         shipping = (data.get("logistics_offline_send_response") or {}).get("shipping") or {}
         if shipping.get("is_success") is not True:
             err = data.get("error_response") or {}
             raise ShipReportError(
-                _error_text("淘宝", err, "code", "msg"),
+                error_text("淘宝", err, "code", "msg"),
                 # isp.* sub codes are the platform's own trouble: worth retrying.
                 retryable=str(err.get("sub_code", "")).startswith("isp."),
                 response=data,
@@ -191,11 +215,18 @@ class TaobaoReporter:
 
 
 def reporter_for(channel_kind: str, channel_code: str) -> ShipReporter:
+    from orderhub.fulfilment.adapters.alibaba1688 import Alibaba1688Reporter
+    from orderhub.fulfilment.adapters.douyin import DouyinReporter
+
     conf = credentials(channel_code)
     if conf.get("ADAPTER") == "simulated":
         return SimulatedReporter()
-    if channel_kind == "pinduoduo":
-        return PinduoduoReporter(conf)
-    if channel_kind == "taobao":
-        return TaobaoReporter(conf)
+    reporters: dict[str, type] = {
+        "pinduoduo": PinduoduoReporter,
+        "taobao": TaobaoReporter,
+        "douyin": DouyinReporter,
+        "1688": Alibaba1688Reporter,
+    }
+    if channel_kind in reporters:
+        return reporters[channel_kind](conf)
     return SimulatedReporter()
