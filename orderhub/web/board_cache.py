@@ -1,10 +1,13 @@
 """The board's columns, built and rendered once per scope and reused until an order changes.
 
 At 100,000 orders one board costs ~50 ms of CPU (counts, column pages, ~80 cards and their HTML),
-and everyone with the same roles, scope and filters sees the same columns. They are kept in
-Django's cache, keyed by the scope, and valid for the board stamp they were built under (the
-newest operation-log entry: every change to any order appends one), so the first request after a
-change builds them afresh and an open board still shows the change at its next poll.
+and everyone with the same roles, scope and filters sees the same columns. They are kept in a
+Django cache shared by every worker process, keyed by the scope, and valid for the board stamp
+they were built under (the newest operation-log entry: every change to any order appends one), so
+the first request after a change builds them afresh and an open board still shows the change at
+its next poll. The cache is CACHES["board"] when the settings define one, else a file-based cache
+in the temporary directory (ORDERHUB_BOARD_CACHE_DIR overrides it): a per-process memory cache
+would make each of gunicorn's workers build the same columns again after every change.
 
 A stamp younger than `board.STAMP_SETTLE` may still be followed by a commit with a lower log id
 (PostgreSQL sequences are not commit-ordered); columns built under such a stamp are reused for
@@ -15,10 +18,16 @@ finished columns). State targets (edited in the admin, not logged) are part of t
 from __future__ import annotations
 
 import hashlib
+import tempfile
 import time
 from dataclasses import dataclass, field
+from functools import lru_cache
+from pathlib import Path
 
-from django.core.cache import cache
+from django.conf import settings
+from django.core.cache import BaseCache, caches
+from django.core.cache.backends.filebased import FileBasedCache
+from django.db import connection
 from django.template.loader import render_to_string
 from django.utils import timezone
 from django.utils.safestring import SafeString, mark_safe
@@ -62,6 +71,28 @@ class CachedBoard:
         return mark_safe("".join(c.page_html() for c in self.columns))  # noqa: S308 - rendered templates
 
 
+@lru_cache(maxsize=4)
+def _file_cache(location: str) -> BaseCache:
+    return FileBasedCache(location, {"TIMEOUT": MAX_AGE, "OPTIONS": {"MAX_ENTRIES": 1000}})
+
+
+def store() -> BaseCache:
+    if "board" in settings.CACHES:
+        return caches["board"]
+    default = Path(tempfile.gettempdir()) / "orderhub-board-cache"
+    return _file_cache(str(getattr(settings, "ORDERHUB_BOARD_CACHE_DIR", default)))
+
+
+def clear() -> None:
+    store().clear()
+
+
+def _database() -> str:
+    """Which database the columns come from (several sites or test runs may share the store)."""
+    db = connection.settings_dict
+    return f"{db['ENGINE']}|{db['HOST']}|{db['PORT']}|{db['NAME']}"
+
+
 def scope_key(actor: User, filters: BoardFilters, query_string: str, targets: dict[str, Target]) -> str:
     """What decides the columns' content: roles (moves allowed, preset), whose orders, filters,
     the state targets and finished-column window, language and time zone. People who see every
@@ -69,6 +100,7 @@ def scope_key(actor: User, filters: BoardFilters, query_string: str, targets: di
     personal = filters.mine or not actor.sees_all_orders
     raw = "|".join(
         (
+            _database(),
             ",".join(sorted(actor.role_names)),
             str(actor.pk) if personal else "all",
             repr(filters),
@@ -89,7 +121,7 @@ def board_columns(
     targets = state_targets()
     key = scope_key(actor, filters, query_string, targets)
     now = time.time()
-    entry = cache.get(key)
+    entry = store().get(key)
     if isinstance(entry, CachedBoard) and entry.usable(stamp, now):
         return entry
     board = board_get(actor=actor, preset=preset, filters=filters, targets=targets)
@@ -99,5 +131,5 @@ def board_columns(
         for col in board.columns
     ]
     entry = CachedBoard(stamp.key, stamp.settled, now, board.total, board.no_warehouse, columns)
-    cache.set(key, entry, MAX_AGE)
+    store().set(key, entry, MAX_AGE)
     return entry

@@ -11,13 +11,13 @@ from typing import Any
 
 import httpx
 import pytest
-from django.core.cache import cache
 from playwright.sync_api import expect
 
 from orderhub.accounts.models import User
 from orderhub.accounts.roles import Role
 from orderhub.accounts.services import api_token_create
 from orderhub.orders.models import OperationLog, Order
+from orderhub.web import board_cache
 from tests.browser.conftest import PHONE, no_horizontal_scroll, screenshot
 from tests.web.floor import Floor, build_floor
 
@@ -27,7 +27,7 @@ pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 @pytest.fixture(autouse=True)
 def _empty_cache() -> None:
     """The board keeps its columns in the cache under the newest log id; ids repeat between tests."""
-    cache.clear()
+    board_cache.clear()
 
 
 VISIBLE = ["pending_review", "split", "allocating", "label_printed", "shipped", "exception", "completed"]

@@ -8,17 +8,17 @@ from collections.abc import Callable
 from typing import Any
 
 import pytest
-from django.core.cache import cache
 from django.test import Client
 
 from orderhub.accounts.models import User
 from orderhub.accounts.roles import Role
+from orderhub.web import board_cache
 
 
 @pytest.fixture(autouse=True)
 def _empty_cache() -> None:
     """The board keeps its columns in the cache under the newest log id; ids repeat between tests."""
-    cache.clear()
+    board_cache.clear()
 
 
 @pytest.fixture
