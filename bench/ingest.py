@@ -57,6 +57,12 @@ def cpu_seconds() -> float:
     return usage.ru_utime + usage.ru_stime
 
 
+def helper_cpu_seconds() -> float:
+    """CPU of the importer's finished child processes (the helper that prepares chunks)."""
+    usage = resource.getrusage(resource.RUSAGE_CHILDREN)
+    return usage.ru_utime + usage.ru_stime
+
+
 def load_average() -> float:
     return os.getloadavg()[0]
 
@@ -201,17 +207,21 @@ def child(url: str, rows: int, multi_rows: int, workdir: Path) -> dict[str, Any]
         path = workdir / "pdd.csv"
         write_csv(path, _pdd_rows(rows, "P", random.Random(1)), "gbk")
         rss0 = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
-        t0, c0 = time.perf_counter(), cpu_seconds()
+        t0, c0, h0 = time.perf_counter(), cpu_seconds(), helper_cpu_seconds()
         batch = run(path)
         elapsed, cpu = time.perf_counter() - t0, cpu_seconds() - c0
+        helper = helper_cpu_seconds() - h0
         result["single"] = {
             "rows": rows,
             "seconds": round(elapsed, 1),
             "rows_per_s": round(rows / elapsed),
-            # On a shared machine wall time depends on the neighbours; CPU time of this process does not
-            # (the database server's own CPU is not counted for PostgreSQL).
+            # On a shared machine wall time depends on the neighbours; CPU time does not (the
+            # database server's own CPU is not counted for PostgreSQL).
             "cpu_seconds": round(cpu, 1),
-            "rows_per_cpu_s": round(rows / cpu),
+            "helper_cpu_seconds": round(helper, 1),
+            "rows_per_cpu_s": round(rows / (cpu + helper)),
+            "cpu_us_per_row": {"writer": round(cpu / rows * 1e6), "helper": round(helper / rows * 1e6)},
+            "load_during": round(load_average(), 1),
             "peak_rss_mib": round(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024),
             "rss_before_mib": round(rss0 / 1024),
             "status": batch.status,
@@ -222,15 +232,18 @@ def child(url: str, rows: int, multi_rows: int, workdir: Path) -> dict[str, Any]
         log(f"single file: {result['single']}")
     if multi_rows:
         files = multi_files(workdir, multi_rows)
-        t0, c0 = time.perf_counter(), cpu_seconds()
+        t0, c0, h0 = time.perf_counter(), cpu_seconds(), helper_cpu_seconds()
         batches = [run(p) for p, _c in files]
         elapsed, cpu = time.perf_counter() - t0, cpu_seconds() - c0
+        helper = helper_cpu_seconds() - h0
         result["multi"] = {
             "files": len(files),
             "rows": sum(b.total_rows for b in batches),
             "seconds": round(elapsed, 1),
             "rows_per_s": round(sum(b.total_rows for b in batches) / elapsed),
             "cpu_seconds": round(cpu, 1),
+            "helper_cpu_seconds": round(helper, 1),
+            "load_during": round(load_average(), 1),
             "failed": [b.message for b in batches if b.status != "done"],
             "presets": sorted({b.preset_name for b in batches}),
         }

@@ -35,6 +35,14 @@ class FieldPlan:
     headers: list[str]
     transforms: list[dict[str, Any]]
     date_formats: list[str] = field(default_factory=list)
+    # One column as is (the usual case): an empty cell maps to `empty`, computed once.
+    simple: bool = field(init=False, default=False)
+    empty: Any = field(init=False, default=None)
+
+    def __post_init__(self) -> None:
+        self.simple = len(self.columns) == 1 and not self.transforms
+        if self.simple:
+            self.empty = _typed(self, None)
 
 
 @dataclass
@@ -157,8 +165,17 @@ _TYPE_WORDS = {
 def map_row(plans: list[FieldPlan], row_no: int, cells: list[Any]) -> MappedRow:
     values: dict[str, Any] = {}
     errors: list[CellError] = []
+    width = len(cells)
     for plan in plans:
-        raw = [cells[i] if i < len(cells) else None for i in plan.columns]
+        if plan.simple:
+            i = plan.columns[0]
+            cell = cells[i] if i < width else None
+            if cell is None or cell == "":
+                values[plan.name] = plan.empty
+                continue
+            raw = [cell]
+        else:
+            raw = [cells[i] if i < width else None for i in plan.columns]
         try:
             out = apply_transforms(raw, plan.transforms) if plan.transforms else raw
             if len(out) > 1:

@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import contextlib
 import dataclasses
+import gc
 import json
 import logging
 import multiprocessing
@@ -89,6 +90,8 @@ class Helper:
         self.next += 1
         prepared: PreparedChunk | None = None
         if not self.failed:
+            collecting = gc.isenabled()
+            gc.disable()  # unpickling a chunk makes ~100,000 objects, none of them cyclic garbage
             try:
                 chunk_id, prepared = self.conn.recv()
                 assert chunk_id == expected
@@ -96,6 +99,9 @@ class Helper:
                 logger.warning("import helper process ended early; preparing chunks in-process")
                 self.failed = True
                 prepared = None
+            finally:
+                if collecting:
+                    gc.enable()
         self._send()  # the helper prepares the next chunk while the caller writes this one
         return prepared
 
@@ -150,6 +156,7 @@ def _serve(conn: Connection, prep: PrepareContext) -> None:
     """The helper's loop: (chunk id, rows as JSON) in, (chunk id, prepared chunk or None) out."""
     signal.signal(signal.SIGINT, signal.SIG_IGN)  # the writer decides when to stop
     signal.signal(signal.SIGTERM, signal.SIG_DFL)
+    gc.freeze()  # what the helper inherited stays: full collections need not walk it again
     try:
         while True:
             message: Any = conn.recv()

@@ -33,7 +33,6 @@ from orderhub.ingest.prepare import (
     hold_values,
     log_entry,
     prepare_chunk,
-    writers,
 )
 from orderhub.orders.audit import entry_hash
 from orderhub.orders.models import HoldReason, Order
@@ -149,7 +148,7 @@ def orders_insert(
         _add_hold(new[i], hold, prep, now)
     ids = reserve_ids(Order, len(new))
     numbers = _order_numbers(new, now)
-    w = writers()
+    w = prep.writers
     at_id, at_no, at_head = w.order.pos["id"], w.order.pos["order_no"], w.order.pos["log_head"]
     line_order, hold_order = w.line.pos["order_id"], w.hold.pos["order_id"]
     log_order, log_hash = w.log.pos["order_id"], w.log.pos["hash"]
@@ -191,7 +190,7 @@ def _add_hold(n: PreparedOrder, hold: tuple[str, str], prep: PrepareContext, now
     n.draft_holds = len({r for r, _d in own} | {hold[0]})
     n.hold_values = hold_values(prep, n.holds, now)
     entry = log_entry(prep, n.holds, now)
-    n.log_values = writers().log.values(entry)
+    n.log_values = prep.writers.log.values(entry)
     n.hash_parts = hash_parts(entry)
 
 

@@ -17,7 +17,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from decimal import Decimal
-from functools import cache
+from functools import cache, lru_cache
 from types import SimpleNamespace
 from typing import Any
 
@@ -95,7 +95,7 @@ LOG_COLUMNS = (
 )
 
 
-@dataclass
+@dataclass(frozen=True, eq=False)
 class Writers:
     order: TableWriter
     line: TableWriter
@@ -133,6 +133,7 @@ class PrepareContext:
     customers_for: Callable[[set[str]], dict[str, Customer]]
     owners_for: Callable[[set[str]], dict[str, int]]
     keep_drafts: bool = True  # the helper process does not send them (pickling one costs ~30 µs)
+    writers: Writers = field(default_factory=lambda: writers())
 
 
 @dataclass
@@ -268,18 +269,20 @@ def prepare_order(
     owners: dict[str, int],
 ) -> PreparedOrder:
     """What `order_create` would write for this draft, as column values (id and number left blank)."""
-    w = writers()
+    w = ctx.writers
     customer = customers.get(d.customer_code) if d.customer_code else None
     owner_id = owners.get(d.owner_username or "") or (customer.owner_id if customer else None)
     goods = sum((ln.unit_price * ln.quantity for ln in d.lines), Decimal("0"))
-    holds = _basic_holds(d, _SkuView(ctx.catalog))  # type: ignore[arg-type]
-    log = log_entry(ctx, holds, now)
+    # Plain str and UTC datetimes: enum members and zoneinfo zones cost far more to unpickle.
+    holds = [(str(r), dt) for r, dt in _basic_holds(d, _SkuView(ctx.catalog))]  # type: ignore[arg-type]
+    ordered_at = d.ordered_at.astimezone(UTC) if d.ordered_at else None
+    log_values, parts = _log_template(ctx, holds, now)
     order = {
         "channel_id": ctx.channel.pk,
         "channel_order_no": d.channel_order_no or None,
-        "ordered_at": d.ordered_at or now,
+        "ordered_at": ordered_at or now,
         "customer_id": customer.pk if customer else None,
-        "customer_tier": d.customer_tier or (customer.tier if customer else CustomerTier.C),
+        "customer_tier": str(d.customer_tier or (customer.tier if customer else CustomerTier.C)),
         "status": OrderStatus.PENDING_REVIEW.value,
         "last_operator_id": ctx.actor_id,
         "updated_at": now,
@@ -299,7 +302,7 @@ def prepare_order(
         "shipping_fee": d.shipping_fee,
         "total_amount": goods + d.shipping_fee,
         "remark": d.remark,
-        "promised_at": d.promised_at,
+        "promised_at": d.promised_at.astimezone(UTC) if d.promised_at else None,
         "priority": d.priority,
         "owner_id": owner_id,
         "lines_snapshot": snapshot(d, fingerprint, ctx.batch_id, row_nos),
@@ -326,20 +329,20 @@ def prepare_order(
         fingerprint=fingerprint,
         draft=d if ctx.keep_drafts else None,
         dup_key=dup_key(d),
-        ordered_at=d.ordered_at,
-        number=order_number(d.ordered_at or now),
+        ordered_at=ordered_at,
+        number=order_number(ordered_at or now),
         holds=holds,
         draft_holds=len({r for r, _d in d.holds}),
         order_values=w.order.values(order),
         line_values=lines,
         hold_values=hold_values(ctx, holds, now),
-        log_values=w.log.values(log),
-        hash_parts=hash_parts(log),
+        log_values=log_values,
+        hash_parts=parts,
     )
 
 
 def hold_values(ctx: PrepareContext, holds: list[tuple[str, str]], now: datetime) -> list[list[Any]]:
-    hold = writers().hold
+    hold = ctx.writers.hold
     return [
         hold.values({"reason": str(r), "detail": dt[:255], "created_by_id": ctx.actor_id, "created_at": now})
         for r, dt in holds
@@ -348,31 +351,73 @@ def hold_values(ctx: PrepareContext, holds: list[tuple[str, str]], now: datetime
 
 def log_entry(ctx: PrepareContext, holds: list[tuple[str, str]], now: datetime) -> dict[str, Any]:
     """The fields of a new order's first log entry (all but the order id and the hash)."""
+    return _entry(ctx.batch_id, ctx.channel.code, ctx.actor_id, ctx.actor_name, [r for r, _d in holds], now)
+
+
+def _entry(
+    batch_id: int,
+    channel_code: str,
+    actor_id: int | None,
+    actor_name: str,
+    reasons: list[str],
+    now: datetime,
+) -> dict[str, Any]:
     return {
         "seq": 1,
         "action": LogAction.CREATE.value,
         "transition": "",
         "from_status": "",
         "to_status": OrderStatus.PENDING_REVIEW.value,
-        "actor_id": ctx.actor_id,
-        "actor_name": ctx.actor_name,
+        "actor_id": actor_id,
+        "actor_name": actor_name,
         "automatic": False,
         "reason": "",
-        "details": {"batch": ctx.batch_id, "channel": ctx.channel.code, "holds": [r for r, _d in holds]},
+        "details": {"batch": batch_id, "channel": channel_code, "holds": reasons},
         "at": now,
         "prev_hash": GENESIS,
     }
 
 
+def _log_template(
+    ctx: PrepareContext, holds: list[tuple[str, str]], now: datetime
+) -> tuple[list[Any], tuple[str, str]]:
+    """The first log entry's column values and hash text: within a chunk they differ only by the
+    holds (and the order id, filled in by the writer), so they are built once per set of holds."""
+    values, parts = _log_cached(
+        ctx.writers,
+        ctx.batch_id,
+        ctx.channel.code,
+        ctx.actor_id,
+        ctx.actor_name,
+        tuple(r for r, _d in holds),
+        now,
+    )
+    return list(values), parts
+
+
+@lru_cache(maxsize=256)
+def _log_cached(
+    w: Writers,
+    batch_id: int,
+    channel_code: str,
+    actor_id: int | None,
+    actor_name: str,
+    reasons: tuple[str, ...],
+    now: datetime,
+) -> tuple[tuple[Any, ...], tuple[str, str]]:
+    entry = _entry(batch_id, channel_code, actor_id, actor_name, list(reasons), now)
+    return tuple(w.log.values(entry)), hash_parts(entry)
+
+
 def order_number(at: datetime) -> str:
     """A fresh order number, as `orders.services.create.new_order_no` makes them (without its
-    per-call time-zone lookup, a third of its cost)."""
-    return f"OH{at.astimezone(_local_zone()):%y%m%d}{secrets.randbelow(10**8):08d}"
+    per-call time-zone lookup and formatting, most of its cost)."""
+    return f"{_number_prefix(at)}{secrets.randbelow(10**8):08d}"
 
 
-@cache
-def _local_zone() -> Any:
-    return timezone.get_default_timezone()
+@lru_cache(maxsize=4096)
+def _number_prefix(at: datetime) -> str:
+    return f"OH{at.astimezone(timezone.get_default_timezone()):%y%m%d}"
 
 
 _ID_MARK = "\x00order-id\x00"

@@ -63,9 +63,8 @@ class TableWriter:
         fields = [f for f in model._meta.concrete_fields if f.attname in present or not f.primary_key]
         self.model = model
         self.pos = {f.attname: i for i, f in enumerate(fields)}
-        self._plan = [
-            (f.attname, _converter(f), None if f.attname in present else f.get_default()) for f in fields
-        ]
+        self._names = [(f.attname, None if f.attname in present else f.get_default()) for f in fields]
+        self._convs = [(i, conv) for i, f in enumerate(fields) if (conv := _converter(f)) is not None]
         qn = connection.ops.quote_name
         self.sql = "INSERT INTO {} ({}) VALUES ({})".format(  # noqa: S608 - names from our own models
             qn(model._meta.db_table),
@@ -74,10 +73,10 @@ class TableWriter:
         )
 
     def values(self, row: dict[str, Any]) -> list[Any]:
-        out = []
-        for name, conv, default in self._plan:
-            v = row.get(name, default)
-            out.append(conv(v) if conv is not None and v is not None else v)
+        out = [row.get(name, default) for name, default in self._names]
+        for i, conv in self._convs:
+            if out[i] is not None:
+                out[i] = conv(out[i])
         return out
 
     def insert(self, rows: list[list[Any]], *, batch: int = 500) -> None:
