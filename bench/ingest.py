@@ -1,6 +1,6 @@
 """Benchmark: file import end to end (read → stage → map → persist) on SQLite and PostgreSQL.
 
-    .venv/bin/python bench/ingest.py [--db sqlite|postgres|both] [--rows N] [--multi-rows M]
+    .venv/bin/python bench/ingest.py [--db sqlite|postgres|both] [--rows N] [--multi-rows M] [--helpers H]
 
 For each database, on a fresh one (a temporary SQLite file; a new database `orderhub_bench_ingest`
 in the throwaway cluster of scripts/pg.sh), in a child process it migrates, creates channels and
@@ -155,7 +155,7 @@ def multi_files(folder: Path, total: int) -> list[tuple[Path, str | None]]:
 # --- one database run (child) ------------------------------------------------------------------
 
 
-def child(url: str, rows: int, multi_rows: int, workdir: Path) -> dict[str, Any]:
+def child(url: str, rows: int, multi_rows: int, workdir: Path, helpers: int) -> dict[str, Any]:
     import warnings
 
     warnings.filterwarnings("ignore")
@@ -168,7 +168,12 @@ def child(url: str, rows: int, multi_rows: int, workdir: Path) -> dict[str, Any]
     from django.conf import settings
     from django.core.management import call_command
 
-    settings.ORDERHUB_INGEST = {"FILES_DIR": str(workdir / "files"), "MAX_UPLOAD_BYTES": 2 * 1024**3}
+    settings.ORDERHUB_INGEST = {
+        "FILES_DIR": str(workdir / "files"),
+        "MAX_UPLOAD_BYTES": 2 * 1024**3,
+        "HELPER_PROCESSES": max(helpers, 1),
+        "HELPER_MIN_CHUNKS": 10 if helpers else None,
+    }
     call_command("migrate", verbosity=0)
     from orderhub.accounts.services import system_user
     from orderhub.catalog.models import Customer, Sku
@@ -196,7 +201,11 @@ def child(url: str, rows: int, multi_rows: int, workdir: Path) -> dict[str, Any]
         district="椒江区",
         address_detail="东环大道88号",
     )
-    result: dict[str, Any] = {"vendor": django.db.connection.vendor, "load_before": load_average()}
+    result: dict[str, Any] = {
+        "vendor": django.db.connection.vendor,
+        "helpers": helpers,
+        "load_before": load_average(),
+    }
 
     def run(path: Path) -> Any:
         with path.open("rb") as fh:
@@ -283,11 +292,12 @@ def main() -> None:
     ap.add_argument("--db", choices=["sqlite", "postgres", "both"], default="both")
     ap.add_argument("--rows", type=int, default=1_000_000)
     ap.add_argument("--multi-rows", type=int, default=100_000)
+    ap.add_argument("--helpers", type=int, default=1, help="helper processes preparing chunks (0: none)")
     ap.add_argument("--child", help=argparse.SUPPRESS)
     ap.add_argument("--workdir", help=argparse.SUPPRESS)
     args = ap.parse_args()
     if args.child:
-        print(json.dumps(child(args.child, args.rows, args.multi_rows, Path(args.workdir))))
+        print(json.dumps(child(args.child, args.rows, args.multi_rows, Path(args.workdir), args.helpers)))
         return
     results = []
     for db in ["sqlite", "postgres"] if args.db == "both" else [args.db]:
@@ -311,6 +321,8 @@ def main() -> None:
                         str(args.rows),
                         "--multi-rows",
                         str(args.multi_rows),
+                        "--helpers",
+                        str(args.helpers),
                     ],
                     check=True,
                     stdout=subprocess.PIPE,

@@ -26,6 +26,7 @@ DEFAULTS: dict[str, Any] = {
     # A batch of at least this many chunks is mapped and validated in a helper process while this one
     # writes (None: never).
     "HELPER_MIN_CHUNKS": 10,
+    "HELPER_PROCESSES": 1,
     # Page cache of the importing connection on SQLite (MB).
     "SQLITE_CACHE_MB": 256,
 }

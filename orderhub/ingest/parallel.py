@@ -1,11 +1,12 @@
-"""A helper process that prepares chunks (ingest/prepare.py) while this process writes them.
+"""Helper processes that prepare chunks (ingest/prepare.py) while this process writes them.
 
-Mapping, validating and building a chunk's orders takes about as long as inserting them, so on a
-large batch a second core prepares chunk n+1 while the writer inserts chunk n. The helper is
-forked: it inherits the mapping, the catalogue and the customers, never touches the database (the
-connection it inherited belongs to the writer), gets each chunk's staged rows as JSON text and
-sends back the prepared chunk. Messages go in lock-step (the writer sends chunk n+1 as soon as it
-has received chunk n, then writes chunk n), so neither side can block the other on a full pipe.
+Mapping, validating and building a chunk's orders takes longer than inserting them, so on a large
+batch another core prepares chunk n+1 while the writer inserts chunk n (`HELPER_PROCESSES` helpers
+take the chunks in turn). A helper is forked: it inherits the mapping, the catalogue and the
+customers, never touches the database (the connection it inherited belongs to the writer), gets
+each chunk's staged rows as JSON text and sends back the prepared chunk. Messages go in lock-step
+(each helper has one chunk in flight: the writer sends it the next one as soon as it has received
+its last, then writes that one), so neither side can block the other on a full pipe.
 
 Only used for large batches in a single-threaded process (the job worker, the shell command):
 forking a process whose other threads may hold locks is not safe.
@@ -50,24 +51,32 @@ def use_helper(chunks: int) -> bool:
 
 
 class Helper:
-    """Iterates over the prepared chunks, in the order of `chunk_ids`."""
+    """Iterates over the prepared chunks, in the order of `chunk_ids`; with several helper processes
+    chunk i goes to helper i mod n, each with one chunk in flight."""
 
-    def __init__(self, prep: PrepareContext, chunk_ids: list[int]) -> None:
+    def __init__(self, prep: PrepareContext, chunk_ids: list[int], processes: int = 1) -> None:
         self.chunk_ids = chunk_ids
         self.next = 0
-        context = multiprocessing.get_context("fork")
-        self.conn, child = context.Pipe()
-        self.process = context.Process(
-            target=_serve, args=(child, _for_helper(prep)), name="orderhub-ingest-prepare", daemon=True
-        )
-        self.process.start()
-        child.close()
         self.failed = False
-        self._send()
+        context = multiprocessing.get_context("fork")
+        helper_prep = _for_helper(prep)
+        self.conns: list[Connection] = []
+        self.processes: list[Any] = []
+        for i in range(max(1, min(processes, len(chunk_ids)))):
+            conn, child = context.Pipe()
+            process = context.Process(
+                target=_serve, args=(child, helper_prep), name=f"orderhub-ingest-prepare-{i}", daemon=True
+            )
+            process.start()
+            child.close()
+            self.conns.append(conn)
+            self.processes.append(process)
+        for i in range(len(self.conns)):
+            self._send(i)
 
-    def _send(self) -> None:
-        if self.next < len(self.chunk_ids) and not self.failed:
-            chunk_id = self.chunk_ids[self.next]
+    def _send(self, index: int) -> None:
+        if index < len(self.chunk_ids) and not self.failed:
+            chunk_id = self.chunk_ids[index]
             text = (
                 ImportChunk.objects.filter(pk=chunk_id)
                 .annotate(text=Cast("rows", TextField()))
@@ -75,7 +84,7 @@ class Helper:
                 .get()
             )
             try:
-                self.conn.send((chunk_id, text))
+                self.conns[index % len(self.conns)].send((chunk_id, text))
             except OSError:
                 self.failed = True
 
@@ -84,17 +93,17 @@ class Helper:
 
     def __next__(self) -> PreparedChunk | None:
         """The next chunk prepared, or None when the helper could not (the writer prepares it)."""
-        if self.next >= len(self.chunk_ids):
+        index = self.next
+        if index >= len(self.chunk_ids):
             raise StopIteration
-        expected = self.chunk_ids[self.next]
         self.next += 1
         prepared: PreparedChunk | None = None
         if not self.failed:
             collecting = gc.isenabled()
             gc.disable()  # unpickling a chunk makes ~100,000 objects, none of them cyclic garbage
             try:
-                chunk_id, prepared = self.conn.recv()
-                assert chunk_id == expected
+                chunk_id, prepared = self.conns[index % len(self.conns)].recv()
+                assert chunk_id == self.chunk_ids[index]
             except (EOFError, OSError):
                 logger.warning("import helper process ended early; preparing chunks in-process")
                 self.failed = True
@@ -102,21 +111,24 @@ class Helper:
             finally:
                 if collecting:
                     gc.enable()
-        self._send()  # the helper prepares the next chunk while the caller writes this one
+        # That helper prepares its next chunk while the caller writes this one.
+        self._send(index + len(self.conns))
         return prepared
 
     def close(self) -> None:
-        with contextlib.suppress(OSError):
-            self.conn.send(None)
-        self.conn.close()
-        self.process.join(timeout=5)
-        if self.process.is_alive():
-            self.process.terminate()
-            self.process.join()
+        for conn in self.conns:
+            with contextlib.suppress(OSError):
+                conn.send(None)
+            conn.close()
+        for process in self.processes:
+            process.join(timeout=5)
+            if process.is_alive():
+                process.terminate()
+                process.join()
 
 
 def prepared_in_helper(prep: PrepareContext, chunk_ids: list[int]) -> Helper:
-    return Helper(prep, chunk_ids)
+    return Helper(prep, chunk_ids, processes=ingest_setting("HELPER_PROCESSES"))
 
 
 def _for_helper(prep: PrepareContext) -> PrepareContext:

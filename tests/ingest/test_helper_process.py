@@ -41,13 +41,14 @@ def export() -> list[list[object]]:
     return data
 
 
-@pytest.fixture(params=["helper", "in-process"])
+@pytest.fixture(params=["one helper", "two helpers", "in-process"])
 def mode(request: Any, settings: Any, ingest_files: Any, monkeypatch: pytest.MonkeyPatch) -> dict[str, int]:
-    helper = request.param == "helper"
+    helper = request.param != "in-process"
     settings.ORDERHUB_INGEST = {
         **settings.ORDERHUB_INGEST,
         "CHUNK_ROWS": 4,
         "HELPER_MIN_CHUNKS": 2 if helper else None,
+        "HELPER_PROCESSES": 2 if request.param == "two helpers" else 1,
     }
     started = {"helpers": 0}
     real = parallel.prepared_in_helper
