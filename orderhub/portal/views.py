@@ -1,11 +1,18 @@
 """The customer's lookup page (/track): no staff login; a phone and SMS code, or an order
-number and the phone's last four digits. Views only parse, call a service and render."""
+number and the phone's last four digits. Views only parse, call a service and render.
+
+What a customer may see after a lookup (the orders found) is kept in a signed, timed cookie of
+the portal's own, not in a database session: a lookup writes nothing but its rate-limit counters
+and its record, and reading the orders back needs no session row.
+"""
 
 from __future__ import annotations
 
-import time
+import json
 from typing import Any
 
+from django.conf import settings
+from django.core import signing
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.views.decorators.http import require_GET, require_POST
@@ -14,7 +21,8 @@ from orderhub.portal.conf import portal_conf
 from orderhub.portal.selectors import customer_orders, mask_phone
 from orderhub.portal.services import Outcome, code_request, code_verify, order_lookup, phone_orders
 
-SESSION_KEY = "portal"
+GRANT_COOKIE = "orderhub_track"
+_SALT = "orderhub.portal.grant"
 MESSAGES = {
     "sent": "如果该号码有订单，验证码已通过短信发送，5 分钟内有效。",
     "rejected_code": "验证码错误或已过期，请重新获取。",
@@ -25,6 +33,32 @@ MESSAGES = {
     "limited": "操作过于频繁，请稍后再试。",
     "expired": "查询已过期，请重新验证。",
 }
+
+
+def _granted(response: HttpResponse, order_ids: list[int], phone: str = "") -> HttpResponse:
+    """Let this browser see these orders for SESSION_SECONDS (signed: it cannot be forged or
+    extended; it holds the order ids and the masked phone, never the number itself)."""
+    value = json.dumps({"o": order_ids, "p": mask_phone(phone) if phone else ""}, separators=(",", ":"))
+    response.set_signed_cookie(
+        GRANT_COOKIE,
+        value,
+        salt=_SALT,
+        max_age=portal_conf("SESSION_SECONDS"),
+        path="/track",
+        secure=settings.SESSION_COOKIE_SECURE,
+        httponly=True,
+        samesite="Lax",
+    )
+    return response
+
+
+def _grant(request: HttpRequest) -> dict[str, Any] | None:
+    try:
+        value = request.get_signed_cookie(GRANT_COOKIE, salt=_SALT, max_age=portal_conf("SESSION_SECONDS"))
+        grant = json.loads(value)
+    except (KeyError, signing.BadSignature, ValueError):
+        return None
+    return grant if isinstance(grant, dict) and isinstance(grant.get("o"), list) else None
 
 
 def _ip(request: HttpRequest) -> str:
@@ -57,12 +91,7 @@ def verify(request: HttpRequest) -> HttpResponse:
     phone = request.POST.get("phone", "")
     outcome, normalised = code_verify(phone_raw=phone, code=request.POST.get("code", ""), ip=_ip(request))
     if outcome is Outcome.OK:
-        request.session.cycle_key()
-        request.session[SESSION_KEY] = {
-            "phone": normalised,
-            "until": time.time() + portal_conf("SESSION_SECONDS"),
-        }
-        return redirect("portal:orders")
+        return _granted(redirect("portal:orders"), phone_orders(normalised), normalised)
     status, message = {
         Outcome.INVALID: (400, MESSAGES["invalid_code"]),
         Outcome.LIMITED: (429, MESSAGES["limited"]),
@@ -74,13 +103,8 @@ def verify(request: HttpRequest) -> HttpResponse:
 def by_order(request: HttpRequest) -> HttpResponse:
     number = request.POST.get("order_no", "")
     found = order_lookup(number=number, last4=request.POST.get("last4", ""), ip=_ip(request))
-    if found.outcome is Outcome.OK:
-        request.session.cycle_key()
-        request.session[SESSION_KEY] = {
-            "orders": [found.order_id],
-            "until": time.time() + portal_conf("SESSION_SECONDS"),
-        }
-        return redirect("portal:orders")
+    if found.outcome is Outcome.OK and found.order_id is not None:
+        return _granted(redirect("portal:orders"), [found.order_id])
     status, message = {
         Outcome.INVALID: (400, MESSAGES["invalid_order"]),
         Outcome.LIMITED: (429, MESSAGES["limited"]),
@@ -90,21 +114,19 @@ def by_order(request: HttpRequest) -> HttpResponse:
 
 @require_GET
 def orders(request: HttpRequest) -> HttpResponse:
-    grant = request.session.get(SESSION_KEY) or {}
-    if not grant or grant.get("until", 0) < time.time():
-        request.session.pop(SESSION_KEY, None)
-        return redirect("portal:start")
-    phone = grant.get("phone")
-    ids = phone_orders(phone) if phone else list(grant.get("orders", []))
+    grant = _grant(request)
+    if grant is None:
+        response = redirect("portal:start")
+        response.delete_cookie(GRANT_COOKIE, path="/track")
+        return response
+    ids = [i for i in grant["o"] if isinstance(i, int)]
     return _page(
-        request,
-        "orders.html",
-        orders=customer_orders(order_ids=ids),
-        phone=mask_phone(phone) if phone else "",
+        request, "orders.html", orders=customer_orders(order_ids=ids), phone=str(grant.get("p") or "")
     )
 
 
 @require_POST
 def leave(request: HttpRequest) -> HttpResponse:
-    request.session.pop(SESSION_KEY, None)
-    return redirect("portal:start")
+    response = redirect("portal:start")
+    response.delete_cookie(GRANT_COOKIE, path="/track")
+    return response

@@ -241,22 +241,60 @@ def test_the_start_page_is_public_and_mobile(db: Any) -> None:
     assert "手机号查询" in body and "订单号查询" in body
 
 
+def verified(client: Client, phone: str = PHONE) -> None:
+    client.post("/track/code", {"phone": phone})
+    assert client.post("/track/verify", {"phone": phone, "code": sent_code(phone)}).status_code == 302
+
+
 def test_orders_page_query_count_is_fixed(make_order: Callable[..., Order]) -> None:
     def queries(n_orders: int) -> int:
         for _ in range(n_orders):
             make_order()
         client = Client()
-        session = client.session
-        session["portal"] = {"phone": PHONE, "until": 4e9}
-        session.save()
-        client.cookies["sessionid"] = session.session_key  # type: ignore[assignment]
+        verified(client)
         client.get("/track/orders")
         with CaptureQueriesContext(connection) as ctx:
             assert client.get("/track/orders").status_code == 200
         return len(ctx.captured_queries)
 
-    # session, the phone's orders, the orders, their lines, their parts, their log, their parcels
-    assert queries(1) == queries(3) == 7
+    # the orders, their lines, their parts, their log, their parcels (no session row: the grant
+    # is a signed cookie)
+    assert queries(1) == queries(3) == 5
+
+
+def test_the_grant_is_a_signed_cookie_that_expires(
+    make_order: Callable[..., Order], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    import time
+
+    from orderhub.portal.conf import portal_conf
+    from orderhub.portal.views import GRANT_COOKIE
+
+    order = make_order()
+    client = Client()
+    verified(client)
+    cookie = client.cookies[GRANT_COOKIE]
+    assert PHONE not in cookie.value and cookie["httponly"] and cookie["path"] == "/track"
+    assert order.order_no in page_text(client.get("/track/orders"))
+
+    forged = Client()
+    forged.cookies[GRANT_COOKIE] = cookie.value.replace(str(order.pk), str(order.pk + 1))
+    assert forged.get("/track/orders")["Location"] == "/track"
+
+    later = time.time() + portal_conf("SESSION_SECONDS") + 1
+    monkeypatch.setattr(time, "time", lambda: later)
+    response = client.get("/track/orders")
+    assert response.status_code == 302 and response["Location"] == "/track"
+
+
+def test_leaving_forgets_the_orders(make_order: Callable[..., Order]) -> None:
+    make_order()
+    client = Client()
+    verified(client)
+    assert client.get("/track/orders").status_code == 200
+
+    assert client.post("/track/leave").status_code == 302
+    assert client.get("/track/orders")["Location"] == "/track"
 
 
 def test_a_lookup_counts_its_limits_in_one_statement(make_order: Callable[..., Order]) -> None:
@@ -269,5 +307,4 @@ def test_a_lookup_counts_its_limits_in_one_statement(make_order: Callable[..., O
 
     refused, found = statements("0000"), statements("5678")
     assert refused == ["INSERT", "SELECT"]  # every limit of the request in one upsert; the order
-    assert found[:3] == ["INSERT", "SELECT", "INSERT"]  # … and the lookup record
-    assert len(found) == 10  # … and the customer's new session
+    assert found == ["INSERT", "SELECT", "INSERT"]  # … and the lookup record (no session row)
