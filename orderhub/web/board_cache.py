@@ -47,6 +47,7 @@ class CachedColumn:
     status: str
     sig: str
     html: str  # the column as a poll sends it (out-of-band swap)
+    built_at: float  # time.time()
 
     def page_html(self) -> str:
         return self.html.replace(OOB, "")
@@ -124,10 +125,20 @@ def board_columns(
     entry = store().get(key)
     if isinstance(entry, CachedBoard) and entry.usable(stamp, now):
         return entry
-    board = board_get(actor=actor, preset=preset, filters=filters, targets=targets)
+    # A change usually touches two columns: the others' cards and HTML are taken over from the
+    # previous entry when their signature is the same (and they are younger than MAX_AGE).
+    reusable: dict[str, CachedColumn] = {}
+    if isinstance(entry, CachedBoard):
+        reusable = {c.status: c for c in entry.columns if 0 <= now - c.built_at < MAX_AGE}
+    known = {status: c.sig for status, c in reusable.items()}
+    board = board_get(actor=actor, preset=preset, filters=filters, targets=targets, known=known)
     context = {"oob": True, "filter_qs": query_string, "selected": frozenset()}
     columns = [
-        CachedColumn(col.status, col.sig, render_to_string("web/board/_column.html", {**context, "col": col}))
+        reusable[col.status]
+        if col.unchanged
+        else CachedColumn(
+            col.status, col.sig, render_to_string("web/board/_column.html", {**context, "col": col}), now
+        )
         for col in board.columns
     ]
     entry = CachedBoard(stamp.key, stamp.settled, now, board.total, board.no_warehouse, columns)

@@ -465,3 +465,6 @@ def test_a_second_look_reuses_the_columns_until_an_order_changes(
 
     assert moved.order_no in cards_in(third, "allocating") and moved.order_no not in cards_in(third, "split")
     assert columns(third)["allocating"] == columns(first)["allocating"] + 1
+    # The columns the move did not touch are the same as before (taken over, not rebuilt).
+    assert columns(third)["shipped"] == columns(first)["shipped"]
+    assert cards_in(third, "shipped") == cards_in(first, "shipped")
