@@ -2,21 +2,31 @@
 """Benchmark: the delivery-health dashboard at 1,000,000 orders, and the customer lookup under
 50 concurrent clients.
 
-    .venv/bin/python bench/insights.py [--orders N] [--days D] [--clients C] [--lookups L]
+    .venv/bin/python bench/insights.py [--orders N] [--days D] [--db sqlite|postgres] [--reuse]
+                                       [--tail T] [--clients C] [--lookups L] [--think S ...]
 
-On a fresh SQLite file it migrates, then bulk-loads N root orders spread over the last D days,
-each with the operation log a real one leaves (create, approve, allocate, print, ship, deliver;
-some rejected back a step, some cancelled, some held by a rule on creation, recent ones still
-on their way), about 6.5 log entries per order. Then:
+On a fresh database (a SQLite file in the temp directory, or with --db postgres a database of
+its own, `orderhub_bench_insights_<N>`, in the scripts/pg.sh cluster) it migrates, then
+bulk-loads N root orders spread over the last D days, each with the operation log a real one
+leaves (create, approve, allocate, print, ship, deliver; some rejected back a step, some
+cancelled, some held by a rule on creation, recent ones still on their way), about 6 log
+entries per order. --reuse measures a database a previous run loaded. Then:
 
-1. the periodic job's first run (`insights_refresh`): every past day counted and stored;
+1. the periodic job (`insights_refresh`): past days counted and stored (or only the last
+   --backfill-days), and today stored up to a watermark, which is what the job repeats every
+   5 minutes (timed: the job's cost late in the day);
 2. the dashboard (`dashboard_get` and the whole page through Django's test client, as a
-   manager) for the last 7 days and for the last 30 days, each beside its previous period,
-   today counted live: cold, then median and max of 5;
+   manager) for the last 7 days and for the last 30 days, each beside its previous period:
+   first settled (nothing after today's watermark), then with the last T log entries after it
+   (today's row re-stored as if the job had run before them), counted live: cold, then median
+   and max of 5, wall time and this process's CPU time;
 3. the customer lookup under C concurrent clients against a real gunicorn server
-   (`orderhub.core.server`): each client opens /track, then looks orders up by order number
-   + last 4 digits (POST /track/order, which writes its rate-limit counters and the lookup
-   record) and reads /track/orders; p50 / p99 / max of each.
+   (`orderhub.core.server`, 4 processes × 8 threads): each client opens /track, then looks an
+   order up by order number + last 4 digits (POST /track/order: rate-limit counters, the lookup
+   record, a new session on success; 9 in 10 give the right digits) and reads /track/orders
+   (the order and its timeline); p50 / p99 / max of each, the server's CPU per lookup and the
+   database connections it opened, once per --think (mean seconds between a client's lookups;
+   0 = a closed loop, as fast as the server answers).
 
 Prints its figures; bench/README.md has a measured run. Runs on purpose, never in CI.
 """
@@ -126,7 +136,7 @@ def plan_order(
     seq = 1
     details = '{"channel":"b","holds":["incomplete_address"]}' if held else '{"channel":"b","holds":[]}'
     logs.append(
-        (oid, seq, "create", "", "", "pending_review", people["cs1"], "cs1", 0, "", details, _ts(ordered))
+        (oid, seq, "create", "", "", "pending_review", people["cs1"], "cs1", False, "", details, _ts(ordered))
     )
     t, status = ordered, "pending_review"
     cancel_at = 1 if rng.random() < 0.02 else None
@@ -146,7 +156,7 @@ def plan_order(
                     "cancelled",
                     people["cs2"],
                     "cs2",
-                    0,
+                    False,
                     "客户取消",
                     "{}",
                     _ts(t),
@@ -166,7 +176,7 @@ def plan_order(
                     "pending_review",
                     people["wh1"],
                     "wh1",
-                    0,
+                    False,
                     "缺货",
                     "{}",
                     _ts(t),
@@ -177,7 +187,9 @@ def plan_order(
             ):
                 t = t + timedelta(hours=1 + again)
                 seq += 1
-                logs.append((oid, seq, "transition", n2, s2, d2, people["cs1"], "cs1", 0, "", "{}", _ts(t)))
+                logs.append(
+                    (oid, seq, "transition", n2, s2, d2, people["cs1"], "cs1", False, "", "{}", _ts(t))
+                )
             t = t + timedelta(hours=2)
         actor = {
             "cs": rng.choice(["cs1", "cs2"]),
@@ -195,7 +207,7 @@ def plan_order(
                 dst,
                 people[actor],
                 actor,
-                int(who == "system"),
+                who == "system",
                 "",
                 "{}",
                 _ts(t),
@@ -241,6 +253,8 @@ def load(orders: int, days: int, now: datetime, md: dict[str, Any]) -> int:
         if (lo // batch) % 10 == 0:
             log(f"  {lo + len(o_rows):,} orders, {entries:,} log entries")
     with connection.cursor() as cur:
+        if connection.vendor == "postgresql":  # ids were given: move the sequence past them
+            cur.execute("SELECT setval(pg_get_serial_sequence('orders_order', 'id'), %s)", [orders])
         cur.execute("ANALYZE")
     return entries
 
@@ -248,19 +262,24 @@ def load(orders: int, days: int, now: datetime, md: dict[str, Any]) -> int:
 # --- measuring --------------------------------------------------------------------------------
 
 
-def timed(fn: Any, repeat: int = 5) -> tuple[float, float, float]:
-    t0 = time.perf_counter()
+def timed(fn: Any, repeat: int = 5) -> str:
+    """Cold, then median and max of `repeat` runs: wall seconds, and this process's CPU."""
+    t0, c0 = time.perf_counter(), time.process_time()
     fn()
-    cold = time.perf_counter() - t0
-    runs = []
+    cold, cold_cpu = time.perf_counter() - t0, time.process_time() - c0
+    runs, cpus = [], []
     for _ in range(repeat):
-        t0 = time.perf_counter()
+        t0, c0 = time.perf_counter(), time.process_time()
         fn()
         runs.append(time.perf_counter() - t0)
-    return cold, statistics.median(runs), max(runs)
+        cpus.append(time.process_time() - c0)
+    return (
+        f"cold {cold:.3f} s (CPU {cold_cpu:.3f}), median {statistics.median(runs):.3f} s"
+        f" (CPU {statistics.median(cpus):.3f}), max {max(runs):.3f} s"
+    )
 
 
-def bench_dashboard(now: datetime) -> list[str]:
+def bench_dashboard(now: datetime, label: str) -> list[str]:
     from django.test import Client
 
     from orderhub.accounts.models import User
@@ -273,26 +292,50 @@ def bench_dashboard(now: datetime) -> list[str]:
     lines = []
     for days in (7, 30):
         period = Period(today - timedelta(days=days - 1), today)
-        cold, med, worst = timed(lambda p=period: dashboard_get(period=p, scope=Scope(), now=now))
-        lines.append(
-            f"dashboard_get, last {days} days + previous {days}: cold {cold:.3f} s, median {med:.3f} s, max {worst:.3f} s"
-        )
+        figures = timed(lambda p=period: dashboard_get(period=p, scope=Scope(), now=now))
+        lines.append(f"[{label}] dashboard_get, last {days} days + previous {days}: {figures}")
         query = {"from": period.first.isoformat(), "to": period.last.isoformat()}
-        cold, med, worst = timed(lambda q=query: client.get("/dashboard/", q))
-        lines.append(
-            f"GET /dashboard/ (whole page), last {days} days: cold {cold:.3f} s, median {med:.3f} s, max {worst:.3f} s"
-        )
-    cold, med, worst = timed(lambda: client.get("/dashboard/", {"channel": "1"}), repeat=3)
-    lines.append(
-        f"GET /dashboard/?channel=1 (one filter): cold {cold:.3f} s, median {med:.3f} s, max {worst:.3f} s"
-    )
+        figures = timed(lambda q=query: client.get("/dashboard/", q))
+        lines.append(f"[{label}] GET /dashboard/ (whole page), last {days} days: {figures}")
+    figures = timed(lambda: client.get("/dashboard/", {"channel": "1"}), repeat=3)
+    lines.append(f"[{label}] GET /dashboard/?channel=1 (one filter): {figures}")
     return lines
+
+
+def store_today(now: datetime, tail: int) -> tuple[float, float, int]:
+    """Store today's rows as the job does, counted up to `tail` log entries before the newest
+    (and the orders created by then). Returns (wall s, CPU s, entries after the watermark)."""
+    from django.db.models import Max
+
+    from orderhub.insights.rollup import rollup_days
+    from orderhub.insights.sources import Ids
+    from orderhub.orders.models import LogAction, OperationLog
+
+    newest = OperationLog.objects.aggregate(m=Max("id"))["m"] or 0
+    cut = newest - tail
+    orders = OperationLog.objects.filter(action=LogAction.CREATE, id__lte=cut).aggregate(m=Max("order_id"))
+    upto = Ids(log_upto=cut, order_upto=orders["m"] or 0)
+    t0, c0 = time.perf_counter(), time.process_time()
+    rollup_days([now.date()], now=now, upto=upto)
+    wall, cpu = time.perf_counter() - t0, time.process_time() - c0
+    start = datetime.combine(now.date(), datetime.min.time(), tzinfo=now.tzinfo)
+    after = OperationLog.objects.filter(id__gt=cut, at__gte=start).count()
+    return wall, cpu, after
 
 
 SETTINGS = """
 from orderhub.settings import *  # noqa: F403
 ORDERHUB_PORTAL = {"LIMITS": {k: [(10**9, 600)] for k in
     ("code_phone", "code_ip", "verify_phone", "verify_ip", "order_ip", "order_no")}}
+
+import os
+from django.db.backends.signals import connection_created
+
+def _count_connection(sender, connection, **kwargs):
+    with open(os.environ["BENCH_CONNECTIONS_FILE"], "a") as f:
+        f.write(f"{os.getpid()}\\n")
+
+connection_created.connect(_count_connection)
 """
 
 
@@ -302,14 +345,42 @@ def free_port() -> int:
         return s.getsockname()[1]
 
 
-def bench_portal(url: str, clients: int, lookups: int, orders: int, think: float) -> list[str]:
+def process_tree_cpu(pid: int) -> float:
+    """CPU seconds (user + system) used so far by a process and its children (gunicorn workers)."""
+    tick = os.sysconf("SC_CLK_TCK")
+    children = subprocess.run(["pgrep", "-P", str(pid)], capture_output=True, text=True).stdout.split()
+    total = 0.0
+    for p in [pid, *map(int, children)]:
+        try:
+            fields = Path(f"/proc/{p}/stat").read_text().rsplit(")", 1)[1].split()
+        except OSError:
+            continue
+        total += (int(fields[11]) + int(fields[12])) / tick
+    return total
+
+
+def lookup_keys(orders: int, n: int = 5000) -> list[tuple[str, str]]:
+    """(order number, the receiver phone's last 4 digits) of n random root orders."""
+    from orderhub.orders.models import Order
+
+    rng = random.Random(7)
+    ids = rng.sample(range(1, orders + 1), min(n, orders))
+    rows = Order.objects.filter(pk__in=ids).values_list("order_no", "receiver_phone")
+    return [(no, phone[-4:]) for no, phone in rows]
+
+
+def bench_portal(
+    url: str, clients: int, lookups: int, keys: list[tuple[str, str]], think: float
+) -> list[str]:
     import requests
 
     tmp = Path(tempfile.mkdtemp(prefix="orderhub-bench-"))
     (tmp / "bench_portal_settings.py").write_text(SETTINGS)
+    conn_file = tmp / "connections.txt"
     port = free_port()
     env = {**os.environ, "DATABASE_URL": url, "DJANGO_SETTINGS_MODULE": "bench_portal_settings",
-           "PYTHONPATH": f"{tmp}:{REPO}", "ORDERHUB_LOG": "WARNING"}  # fmt: skip
+           "PYTHONPATH": f"{tmp}:{REPO}", "ORDERHUB_LOG": "WARNING",
+           "BENCH_CONNECTIONS_FILE": str(conn_file)}  # fmt: skip
     code = (
         "from orderhub.core.server import OrderHubServer, server_options;"
         f"OrderHubServer(server_options(host='127.0.0.1', port={port}, workers=4, threads=8)).run()"
@@ -317,8 +388,10 @@ def bench_portal(url: str, clients: int, lookups: int, orders: int, think: float
     server = subprocess.Popen(
         [sys.executable, "-c", "import django; django.setup();" + code],
         env=env,
-        stderr=subprocess.DEVNULL,  # gunicorn's access log
+        stdout=subprocess.DEVNULL,  # gunicorn's access log
+        stderr=subprocess.DEVNULL,
     )
+    log(f"portal: server starting on port {port}, think time {think:g} s")
     base = f"http://127.0.0.1:{port}"
     try:
         for _ in range(100):
@@ -332,6 +405,7 @@ def bench_portal(url: str, clients: int, lookups: int, orders: int, think: float
         post_times: list[float] = []
         get_times: list[float] = []
         errors: list[str] = []
+        found = [0]
         lock = threading.Lock()
 
         def client(n: int) -> None:
@@ -346,30 +420,36 @@ def bench_portal(url: str, clients: int, lookups: int, orders: int, think: float
                     continue
             token = re.search(r'name="csrfmiddlewaretoken" value="([^"]+)"', page).group(1)  # type: ignore[union-attr]
             for _ in range(lookups):
-                oid = rng.randrange(1, orders + 1)
-                t0 = time.perf_counter()
-                r = s.post(base + "/track/order", {"csrfmiddlewaretoken": token, "order_no": f"BN{oid:010d}",
-                           "last4": "0000"}, headers={"Referer": base + "/track"}, timeout=10, allow_redirects=False)  # fmt: skip
-                t1 = time.perf_counter()
-                s.get(base + "/track/orders", timeout=10, allow_redirects=False)
-                t2 = time.perf_counter()
                 if think:
                     time.sleep(rng.expovariate(1 / think))
+                number, last4 = rng.choice(keys)
+                if rng.random() < 0.1:  # a mistyped phone ending: refused, after the same work
+                    last4 = f"{(int(last4) + 1) % 10000:04d}"
+                t0 = time.perf_counter()
+                r = s.post(base + "/track/order", {"csrfmiddlewaretoken": token, "order_no": number,
+                           "last4": last4}, headers={"Referer": base + "/track"}, timeout=30, allow_redirects=False)  # fmt: skip
+                t1 = time.perf_counter()
+                g = s.get(base + "/track/orders", timeout=30, allow_redirects=False)
+                t2 = time.perf_counter()
                 with lock:
                     post_times.append(t1 - t0)
                     get_times.append(t2 - t1)
-                    if r.status_code not in (200, 302):
-                        errors.append(str(r.status_code))
+                    found[0] += r.status_code == 302
+                    if r.status_code not in (200, 302) or g.status_code not in (200, 302):
+                        errors.append(f"{r.status_code}/{g.status_code}")
 
-        # The last four digits are random per order here, so most lookups are refused (200) after
-        # the same work as a hit; hits redirect (302). Both are timed.
+        log(f"portal: server warm, {clients} clients × {lookups} lookups")
         threads = [threading.Thread(target=client, args=(n,)) for n in range(clients)]
+        conn_file.write_text("")
+        cpu0 = process_tree_cpu(server.pid)
         t0 = time.perf_counter()
         for t in threads:
             t.start()
         for t in threads:
             t.join()
         wall = time.perf_counter() - t0
+        server_cpu = process_tree_cpu(server.pid) - cpu0
+        opened = len(conn_file.read_text().split())
     finally:
         server.terminate()
         server.wait(timeout=30)
@@ -380,11 +460,31 @@ def bench_portal(url: str, clients: int, lookups: int, orders: int, think: float
 
     n = len(post_times)
     return [
-        f"portal, {clients} concurrent clients, think time {think:g} s, {n:,} lookups in {wall:.1f} s"
-        f" ({n / wall:.0f}/s), {len(errors)} errors",
-        f"POST /track/order (lookup): p50 {q(post_times, 0.5):.1f} ms, p99 {q(post_times, 0.99):.1f} ms, max {max(post_times) * 1000:.1f} ms",
-        f"GET /track/orders: p50 {q(get_times, 0.5):.1f} ms, p99 {q(get_times, 0.99):.1f} ms, max {max(get_times) * 1000:.1f} ms",
+        f"portal, {clients} concurrent clients, think time {think:g} s: {n:,} lookups ({found[0]:,} found)"
+        f" in {wall:.1f} s ({n / wall:.0f}/s), {len(errors)} errors; server CPU {server_cpu * 1000 / n:.1f} ms"
+        f" per lookup (POST + GET); {opened} database connections opened",
+        f"  POST /track/order (lookup): p50 {q(post_times, 0.5):.1f} ms, p99 {q(post_times, 0.99):.1f} ms, max {max(post_times) * 1000:.1f} ms",
+        f"  GET /track/orders (timeline): p50 {q(get_times, 0.5):.1f} ms, p99 {q(get_times, 0.99):.1f} ms, max {max(get_times) * 1000:.1f} ms",
     ]
+
+
+def database(kind: str, orders: int, reuse: bool) -> tuple[str, bool]:
+    """(DATABASE_URL, whether it must be loaded) for this run's own database."""
+    if kind == "sqlite":
+        path = Path(tempfile.gettempdir()) / f"orderhub-bench-insights-{orders}.sqlite3"
+        if not reuse and path.exists():
+            path.unlink()
+        return f"sqlite:///{path}", not reuse
+    import psycopg
+
+    base = subprocess.run([str(REPO / "scripts/pg.sh"), "url"], capture_output=True, text=True, check=True)
+    admin = base.stdout.strip()
+    name = f"orderhub_bench_insights_{orders}"
+    if not reuse:
+        with psycopg.connect(admin, autocommit=True) as conn:
+            conn.execute(f'DROP DATABASE IF EXISTS "{name}"')
+            conn.execute(f'CREATE DATABASE "{name}"')
+    return admin.rsplit("/", 1)[0] + "/" + name, not reuse
 
 
 def main() -> None:
@@ -393,10 +493,14 @@ def main() -> None:
     )
     parser.add_argument("--orders", type=int, default=1_000_000)
     parser.add_argument("--days", type=int, default=365)
+    parser.add_argument("--db", choices=("sqlite", "postgres"), default="sqlite")
+    parser.add_argument("--reuse", action="store_true", help="measure the database a previous run loaded")
     parser.add_argument("--clients", type=int, default=50)
     parser.add_argument("--lookups", type=int, default=40, help="lookups per client")
-    parser.add_argument("--db", default="", help="an existing SQLite file loaded by a previous run")
+    parser.add_argument("--think", type=float, nargs="*", default=[0.0, 1.0], help="mean think times (s)")
+    parser.add_argument("--tail", type=int, default=1000, help="log entries after today's watermark")
     parser.add_argument("--skip-portal", action="store_true")
+    parser.add_argument("--skip-dashboard", action="store_true")
     parser.add_argument(
         "--backfill-days",
         type=int,
@@ -405,22 +509,24 @@ def main() -> None:
     )
     args = parser.parse_args()
 
-    path = args.db or str(Path(tempfile.gettempdir()) / f"orderhub-bench-insights-{args.orders}.sqlite3")
-    fresh = not args.db
-    if fresh and Path(path).exists():
-        Path(path).unlink()
-    url = f"sqlite:///{path}"
+    url, fresh = database(args.db, args.orders, args.reuse)
     django_setup(url)
     from django.core.management import call_command
+    from django.db import connection
     from django.utils import timezone
 
     from orderhub.insights.rollup import insights_refresh
 
-    # Late in the day, so that today's live share of the dashboard is as large as it gets.
+    # Late in the day, so that today's share of the dashboard is as large as it gets.
     now = timezone.localtime().replace(hour=20, minute=0, second=0, microsecond=0)
-    out = [f"SQLite {path}; {os.cpu_count()} cores; now = {now:%Y-%m-%d %H:%M}"]
+    load1 = os.getloadavg()
+    out = [
+        f"{connection.vendor} {connection.settings_dict['NAME']}; {os.cpu_count()} cores; now = {now:%Y-%m-%d %H:%M};"
+        f" load average at start {load1[0]:.1f} / {load1[1]:.1f} / {load1[2]:.1f}"
+    ]
+    call_command("migrate", verbosity=0)
+    log("migrated")
     if fresh:
-        call_command("migrate", verbosity=0)
         md = master_data()
         t0 = time.perf_counter()
         entries = load(args.orders, args.days, now, md)
@@ -429,26 +535,22 @@ def main() -> None:
         )
     from orderhub.insights.models import RefreshMark
 
-    if args.backfill_days:
+    if args.backfill_days and not RefreshMark.objects.exists():
         # Only the days the dashboards below need (the first run would count all of them, at
         # the per-day cost printed here), then the job's marks as if it had run.
-        from orderhub.insights.rollup import rollup_days
-        from orderhub.orders.models import OperationLog, Order
+        from orderhub.insights.rollup import high_marks, rollup_days
 
         today = now.date()
         days = [today - timedelta(days=d) for d in range(1, args.backfill_days + 1)]
+        upto = high_marks()
         t0 = time.perf_counter()
-        rows = rollup_days(days, now=now)
+        rows = rollup_days(days, now=now, upto=upto)
         spent = time.perf_counter() - t0
         out.append(
             f"rollup of the last {len(days)} past days: {rows:,} rows in {spent:.1f} s ({spent / len(days):.2f} s a day)"
         )
         RefreshMark.objects.update_or_create(
-            name="rollup",
-            defaults={
-                "last_log_id": OperationLog.objects.order_by("-id").values_list("id", flat=True).first(),
-                "last_order_id": Order.objects.order_by("-id").values_list("id", flat=True).first(),
-            },
+            name="rollup", defaults={"last_log_id": upto.log_upto, "last_order_id": upto.order_upto}
         )
     elif not RefreshMark.objects.exists():
         t0 = time.perf_counter()
@@ -456,15 +558,31 @@ def main() -> None:
         out.append(
             f"insights_refresh, first run (every past day): {rows:,} rows in {time.perf_counter() - t0:.1f} s"
         )
-    t0 = time.perf_counter()
-    insights_refresh(now=now)
-    out.append(f"insights_refresh, steady state (nothing new): {(time.perf_counter() - t0) * 1000:.0f} ms")
-    out += bench_dashboard(now)
+    if not args.skip_dashboard:
+        log("dashboard")
+        wall, cpu, _after = store_today(now, 0)
+        out.append(
+            f"the job storing today at {now:%H:%M} (every 5 min; all scopes): {wall:.2f} s (CPU {cpu:.2f} s)"
+        )
+        insights_refresh(now=now)
+        t0 = time.perf_counter()
+        insights_refresh(now=now)
+        out.append(
+            f"insights_refresh, steady state (nothing new): {(time.perf_counter() - t0) * 1000:.0f} ms"
+        )
+        out += bench_dashboard(now, "settled")
+        if args.tail:
+            _wall, _cpu, after = store_today(now, args.tail)
+            out += bench_dashboard(now, f"{after:,} of today's entries after the watermark")
+            store_today(now, 0)
+    keys = lookup_keys(args.orders)
     from django.db import connections
 
     connections.close_all()
-    for think in () if args.skip_portal else (0.0, 1.0):
-        out += bench_portal(url, args.clients, args.lookups, args.orders, think)
+    for think in () if args.skip_portal else args.think:
+        out += bench_portal(url, args.clients, args.lookups, keys, think)
+    load1 = os.getloadavg()
+    out.append(f"load average at the end {load1[0]:.1f} / {load1[1]:.1f} / {load1[2]:.1f}")
     print("\n".join(out))
 
 
