@@ -14,17 +14,17 @@ from datetime import datetime
 from typing import Any
 
 from django.db import transaction
-from django.db.models import Exists, OuterRef
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from orderhub.accounts.models import User
 from orderhub.accounts.roles import Role
 from orderhub.accounts.services import system_user
-from orderhub.core.errors import InvalidTransition, NotFound
+from orderhub.core.errors import InvalidTransition
 from orderhub.fulfilment.config import cached
 from orderhub.fulfilment.entities import entities_assign
 from orderhub.fulfilment.models import AllocationPolicy, ProvincePreference
+from orderhub.fulfilment.rows import has_parts, order_locked, with_references
 from orderhub.inventory.models import Stock, Warehouse
 from orderhub.inventory.services import InsufficientStock, ReserveLine, Shortfall, stock_reserve
 from orderhub.orders.models import HoldReason, Order
@@ -196,20 +196,12 @@ def order_allocate(
     actor = actor or system_user()
     automatic = Role.SYSTEM in actor.role_names
     with transaction.atomic():
-        order = (
-            Order.objects.select_for_update(of=("self",))
-            .select_related("channel")
-            .annotate(has_parts=Exists(Order.objects.filter(parent_id=OuterRef("pk"))))
-            .filter(pk=order_id)
-            .first()
-        )
-        if order is None:
-            raise NotFound(_("订单 %(id)s 不存在") % {"id": order_id}, field="id")
+        order = with_references(order_locked(order_id))
         if order.status != OrderStatus.SPLIT:
             raise InvalidTransition(
                 _("订单 %(no)s 不在「已拆单」状态，不能分仓") % {"no": order.order_no}, field="status"
             )
-        if order.has_parts:
+        if order.parent_id is None and has_parts(order.pk):  # a part never has parts of its own
             raise InvalidTransition(_("母单按子单分仓"), field="id")
         ctx = _context(order)
         policy, keys = policy_for(order)

@@ -34,11 +34,12 @@ def cache_clear(**_kwargs: Any) -> None:
 
 def connect_signals() -> None:
     from orderhub.fulfilment import models as fm
+    from orderhub.ingest.models import Channel
     from orderhub.inventory.models import Warehouse
 
     for model in (
         fm.AllocationPolicy, fm.AllocationStep, fm.ProvincePreference, fm.EntityRule, fm.ReviewRule,
-        fm.SplitRule, fm.CarrierRule, fm.Carrier, fm.BlacklistEntry, Warehouse,
+        fm.SplitRule, fm.CarrierRule, fm.Carrier, fm.BlacklistEntry, Warehouse, Channel,
     ):  # fmt: skip
         post_save.connect(cache_clear, sender=model, dispatch_uid=f"fulfilment-cache-{model.__name__}-save")
         post_delete.connect(

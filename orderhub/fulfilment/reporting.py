@@ -10,20 +10,19 @@ from __future__ import annotations
 from datetime import datetime
 
 from django.db import transaction
-from django.db.models import F
 from django.utils import timezone
 
 from orderhub.core.errors import InvalidTransition
 from orderhub.core.jobs import PermanentJobError, policy_for
+from orderhub.fulfilment import rows
 from orderhub.fulfilment.adapters.channels import ShipLine, ShipNotice, ShipReportError, reporter_for
 from orderhub.fulfilment.models import ShipReport, Waybill
 from orderhub.orders.models import Order
 
 
-def _waybill_of(order: Order) -> Waybill | None:
-    """The live waybill to report, with the channel's kind (`channel_kind`) read in the same query."""
-    live = Waybill.objects.filter(status="active").select_related("carrier")
-    live = live.annotate(channel_kind=F("order__channel__kind"))
+def _waybill_of(order: Order) -> tuple[int, str] | None:
+    """(carrier id, number) of the live waybill to report."""
+    live = Waybill.objects.filter(status="active").values_list("carrier_id", "number")
     wb = live.filter(order=order).first()
     if wb is None:  # a parent ships when its parts have: report the first part's parcel
         wb = live.filter(order__parent=order).order_by("order__part_no").first()
@@ -41,12 +40,13 @@ def ship_report_owe(*, order: Order, now: datetime) -> ShipReport | None:
         return None
     # `ship` happens once per order (a resumed shipment comes back through `resume`), so a plain
     # insert: the one-to-one constraint would refuse a second report loudly.
+    carrier_id, number = wb
     report = ShipReport.objects.create(
         order=order,
-        adapter=wb.channel_kind,  # type: ignore[attr-defined]
+        adapter=rows.channel(order.channel_id).kind,
         channel_order_no=order.channel_order_no,
-        carrier=wb.carrier,
-        tracking_number=wb.number,
+        carrier_id=carrier_id,
+        tracking_number=number,
         created_at=now,
     )
     report_shipment.enqueue(report.pk)

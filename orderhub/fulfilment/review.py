@@ -21,9 +21,10 @@ from django.utils.translation import gettext as _
 
 from orderhub.accounts.models import User
 from orderhub.accounts.services import system_user
-from orderhub.core.errors import InvalidTransition, NotFound
+from orderhub.core.errors import InvalidTransition
 from orderhub.fulfilment.config import cached
 from orderhub.fulfilment.models import BlacklistEntry, ReviewRule, ReviewRun
+from orderhub.fulfilment.rows import order_locked, with_customer
 from orderhub.inventory.models import Stock
 from orderhub.orders.models import HoldReason, Order, OrderHold, PhoneKind
 from orderhub.orders.services import order_hold, order_hold_release, order_transition
@@ -264,17 +265,10 @@ def order_auto_review(
     now = now or timezone.now()
     actor = actor or system_user()
     with transaction.atomic():
-        order = (
-            Order.objects.select_for_update(of=("self",))
-            .select_related("customer")
-            .filter(pk=order_id)
-            .first()
-        )
-        if order is None:
-            raise NotFound(_("订单 %(id)s 不存在") % {"id": order_id}, field="id")
+        order = order_locked(order_id)
         if order.status != OrderStatus.PENDING_REVIEW:
             raise InvalidTransition(_("订单 %(no)s 不在待审核") % {"no": order.order_no}, field="status")
-        verdicts = order_evaluate(order)
+        verdicts = order_evaluate(with_customer(order))
         failed = [v for v in verdicts if not v.passed]
         results = [asdict(v) for v in verdicts]
         passed_keys = {v.rule for v in verdicts if v.passed}

@@ -21,10 +21,12 @@ from django.utils.translation import gettext as _
 from orderhub.accounts.models import User
 from orderhub.accounts.services import system_user
 from orderhub.catalog.models import Sku
-from orderhub.core.errors import InvalidTransition, NotFound, ValidationFailed
+from orderhub.core.errors import InvalidTransition, ValidationFailed
+from orderhub.fulfilment.allocation import active_warehouses
 from orderhub.fulfilment.config import cached
 from orderhub.fulfilment.models import SplitRule
-from orderhub.inventory.models import Stock, Warehouse
+from orderhub.fulfilment.rows import has_parts, order_locked
+from orderhub.inventory.models import Stock
 from orderhub.orders.audit import log_append
 from orderhub.orders.models import LogAction, Order, OrderLine
 from orderhub.orders.states import OrderStatus
@@ -99,7 +101,7 @@ def _availability(sku_ids: set[int]) -> dict[int, dict[int, int]]:
 def _by_warehouse(parcels: list[Parcel], params: dict[str, Any]) -> list[Parcel]:
     sku_ids = {p.line.sku_id for parcel in parcels for p in parcel.pieces if p.line.sku_id}
     avail = _availability(sku_ids)
-    priority = dict(Warehouse.objects.filter(active=True).values_list("pk", "priority"))
+    priority = {w.pk: w.priority for w in active_warehouses()}
     out = []
     for parcel in parcels:
         remaining = list(parcel.pieces)
@@ -178,12 +180,10 @@ class SplitResult:
 
 
 def _locked_for_split(order_id: int) -> Order:
-    order = Order.objects.select_for_update().filter(pk=order_id).first()
-    if order is None:
-        raise NotFound(_("订单 %(id)s 不存在") % {"id": order_id}, field="id")
+    order = order_locked(order_id)
     if order.status != OrderStatus.SPLIT or order.parent_id is not None:
         raise InvalidTransition(_("只有已审核（已拆单）的母单可以拆分"), field="status")
-    if Order.objects.filter(parent_id=order.pk).exists():
+    if has_parts(order.pk):
         raise InvalidTransition(_("订单 %(no)s 已拆分") % {"no": order.order_no}, field="id")
     return order
 

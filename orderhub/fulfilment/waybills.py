@@ -24,6 +24,7 @@ from orderhub.fulfilment.adapters.waybill import Address, WaybillError, WaybillR
 from orderhub.fulfilment.carriers import CarrierChoice, carrier_choose
 from orderhub.fulfilment.config import cached
 from orderhub.fulfilment.models import Carrier, CarrierRule, Waybill
+from orderhub.fulfilment.rows import with_references
 from orderhub.ingest.models import ChannelKind
 from orderhub.orders.models import Order, OrderLine
 from orderhub.orders.services import order_transition
@@ -74,9 +75,7 @@ def _request(order: Order, lines: list[LineRow], weight_g: int) -> WaybillReques
 
 
 def _load(order_ids: list[int]) -> list[tuple[Order, list[LineRow]]]:
-    orders = list(
-        Order.objects.filter(pk__in=order_ids).select_related("warehouse", "channel").order_by("pk")
-    )
+    orders = [with_references(o) for o in Order.objects.filter(pk__in=order_ids).order_by("pk")]
     lines: dict[int, list[LineRow]] = {}
     rows = (
         OrderLine.objects.filter(order_id__in=[o.pk for o in orders])
