@@ -115,5 +115,5 @@ def transition_order(
     operation_id="order_timeline",
 )
 def get_timeline(request: HttpRequest, id: int = Path(..., ge=1, le=MAX_ID)) -> TimelineOut:
-    order, events = order_timeline(actor=_actor(request), order_id=id)
+    order, events = order_timeline(actor=_actor(request), order_id=id, plain=True)
     return timeline_out(order, events)

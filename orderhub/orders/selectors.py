@@ -13,10 +13,13 @@ from django.utils.dateparse import parse_datetime
 from django.utils.translation import gettext as _
 
 from orderhub.accounts.models import User
+from orderhub.core.db import RowLoader
 from orderhub.core.errors import NotFound, ValidationFailed
 from orderhub.orders.models import OperationLog, Order, OrderHold, OrderLine
-from orderhub.orders.permissions import scope_orders
+from orderhub.orders.permissions import can_see, scope_orders
 from orderhub.orders.timeline import TimelineEvent, timeline_sources
+
+_ORDERS = RowLoader(Order)
 
 
 @dataclass
@@ -121,11 +124,27 @@ def order_list(
 # --- timeline ----------------------------------------------------------------------------------
 
 
-def order_timeline(*, actor: User, order_id: int) -> tuple[Order, list[TimelineEvent]]:
-    """Everything that happened to an order, oldest first: its log plus registered sources."""
+def order_get_plain(*, actor: User, order_id: int) -> Order:
+    """The order row alone (no related rows, no holds), scoped like `order_get`: for reads that
+    need only its own fields, such as the timeline API, at a fraction of the cost."""
+    order = _ORDERS.get(order_id)
+    if order is None or not can_see(actor, order):
+        raise NotFound(_("订单 %(id)s 不存在") % {"id": order_id}, field="id")
+    return order
+
+
+def order_timeline(*, actor: User, order_id: int, plain: bool = False) -> tuple[Order, list[TimelineEvent]]:
+    """Everything that happened to an order, oldest first: its log plus registered sources.
+
+    The order comes with its related rows and holds (for the order page), or `plain`
+    (`order_get_plain`, for the API, which shows only its number and status).
+    """
     from orderhub.orders.states import TRANSITIONS_BY_NAME
 
-    order = order_get(actor=actor, order_id=order_id, with_lines=False)
+    if plain:
+        order = order_get_plain(actor=actor, order_id=order_id)
+    else:
+        order = order_get(actor=actor, order_id=order_id, with_lines=False)
     events: list[TimelineEvent] = []
     for e in OperationLog.objects.filter(order_id=order.pk).order_by("seq"):
         if e.transition and e.transition in TRANSITIONS_BY_NAME:
