@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Callable
-from dataclasses import asdict, dataclass, field
+from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from decimal import Decimal, InvalidOperation
 from typing import Any
@@ -39,6 +39,10 @@ class Verdict:
     hold: str = ""  # HoldReason when not passed
     detail: str = ""
     inputs: dict[str, Any] = field(default_factory=dict)
+
+    def as_dict(self) -> dict[str, Any]:
+        """The verdict as stored on the review run (a shallow copy: `asdict` deep-copies the inputs)."""
+        return {**self.__dict__, "hold": str(self.hold)}
 
 
 @dataclass
@@ -270,7 +274,7 @@ def order_auto_review(
             raise InvalidTransition(_("订单 %(no)s 不在待审核") % {"no": order.order_no}, field="status")
         verdicts = order_evaluate(with_customer(order))
         failed = [v for v in verdicts if not v.passed]
-        results = [asdict(v) for v in verdicts]
+        results = [v.as_dict() for v in verdicts]
         passed_keys = {v.rule for v in verdicts if v.passed}
         releasable = {RULES[k].hold for k in passed_keys if RULES[k].auto_release}
         open_holds = list(OrderHold.objects.filter(order=order, resolved_at__isnull=True))

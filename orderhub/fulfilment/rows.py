@@ -36,6 +36,11 @@ def order_locked(order_id: int) -> Order:
     return order
 
 
+def order_row(order_id: int) -> Order | None:
+    """The order row, unlocked (None when absent)."""
+    return _ORDERS.get(order_id)
+
+
 def with_customer(order: Order) -> Order:
     """Attach the order's customer, read fresh (credit limits and blacklisting change)."""
     if order.customer_id is not None:

@@ -24,7 +24,7 @@ from orderhub.fulfilment.adapters.waybill import Address, WaybillError, WaybillR
 from orderhub.fulfilment.carriers import CarrierChoice, carrier_choose
 from orderhub.fulfilment.config import cached
 from orderhub.fulfilment.models import Carrier, CarrierRule, Waybill
-from orderhub.fulfilment.rows import with_references
+from orderhub.fulfilment.rows import order_row, with_references
 from orderhub.ingest.models import ChannelKind
 from orderhub.orders.models import Order, OrderLine
 from orderhub.orders.services import order_transition
@@ -75,7 +75,11 @@ def _request(order: Order, lines: list[LineRow], weight_g: int) -> WaybillReques
 
 
 def _load(order_ids: list[int]) -> list[tuple[Order, list[LineRow]]]:
-    orders = [with_references(o) for o in Order.objects.filter(pk__in=order_ids).order_by("pk")]
+    if len(order_ids) == 1:  # one label (packing station, one transaction per order): no query to compile
+        found = [o for o in [order_row(order_ids[0])] if o is not None]
+    else:
+        found = list(Order.objects.filter(pk__in=order_ids).order_by("pk"))
+    orders = [with_references(o) for o in found]
     lines: dict[int, list[LineRow]] = {}
     rows = (
         OrderLine.objects.filter(order_id__in=[o.pk for o in orders])
