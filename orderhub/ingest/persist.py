@@ -66,7 +66,7 @@ def _order_numbers(new: list[PreparedOrder], now: datetime) -> list[str]:
     the table or repeated in the chunk."""
     numbers = [n.number for n in new]
     for _attempt in range(5):
-        taken = set(Order.objects.filter(order_no__in=numbers).values_list("order_no", flat=True))
+        taken = _taken_numbers(numbers)
         seen: set[str] = set()
         clash = False
         for i, no in enumerate(numbers):
@@ -77,6 +77,16 @@ def _order_numbers(new: list[PreparedOrder], now: datetime) -> list[str]:
         if not clash:
             return numbers
     raise RuntimeError("could not allocate unique order numbers")
+
+
+def _taken_numbers(numbers: list[str]) -> set[str]:
+    # Plain SQL: the ORM spends longer building a 2,000-value IN than the database answering it.
+    sql = 'SELECT order_no FROM "orders_order" WHERE order_no IN ({})'.format(  # noqa: S608
+        ", ".join(["%s"] * len(numbers))
+    )
+    with connection.cursor() as cur:
+        cur.execute(sql, numbers)
+        return {r[0] for r in cur.fetchall()}
 
 
 def duplicate_holds(new: list[PreparedOrder]) -> dict[int, tuple[str, str]]:
