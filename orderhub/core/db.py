@@ -67,3 +67,47 @@ class RowLoader(Generic[M]):
                 value = convert(value, col, connection)
             values[i] = value
         return self.model.from_db(using, self._attnames, values)
+
+
+# A key value no real row has, standing in for the key while a query is compiled once.
+_PLACEHOLDER = -(2**62) + 7919
+
+
+class CompiledRows:
+    """A `values_list()` query compiled once per database vendor, then run for any key.
+
+    `CompiledRows(lambda key: Model.objects.filter(order_id=key).values_list(...))` builds the
+    queryset with a placeholder key, compiles it, and remembers which parameters are the key; each
+    `rows(key)` binds the real key and applies the ORM's value converters to the result. Meant for
+    wide queries (unions of annotated querysets) read on every page view, whose compilation would
+    cost more than running them.
+    """
+
+    def __init__(self, build: Callable[[int], models.QuerySet[Any]]) -> None:
+        self.build = build
+        self._plans: dict[str, tuple[Any, str, list[Any], list[int], dict[int, Any]]] = {}
+
+    def _plan(self, using: str) -> tuple[Any, str, list[Any], list[int], dict[int, Any]]:
+        vendor = connections[using].vendor
+        plan = self._plans.get(vendor)
+        if plan is None:
+            compiler = self.build(_PLACEHOLDER).query.get_compiler(using)
+            sql, params = compiler.as_sql()
+            slots = [i for i, p in enumerate(params) if isinstance(p, int) and p == _PLACEHOLDER]
+            if not slots:
+                raise ValueError("the query does not use its key")
+            converters = compiler.get_converters([col for col, _sel, _alias in compiler.select])
+            plan = self._plans[vendor] = (compiler, sql, list(params), slots, converters)
+        return plan
+
+    def rows(self, key: int, *, using: str = "default") -> list[tuple[Any, ...]]:
+        compiler, sql, params, slots, converters = self._plan(using)
+        bound = list(params)
+        for i in slots:
+            bound[i] = key
+        with connections[using].cursor() as cursor:
+            cursor.execute(sql, bound)
+            fetched = cursor.fetchall()
+        if converters:
+            return [tuple(r) for r in compiler.apply_converters(fetched, converters)]
+        return [tuple(r) for r in fetched]

@@ -24,3 +24,24 @@ def test_a_loaded_row_equals_the_orms_instance_field_by_field(make_order) -> Non
 
 def test_an_absent_row_is_none(db) -> None:
     assert RowLoader(Order).get(10**9) is None
+
+
+def test_compiled_rows_give_what_the_orm_gives_for_any_key(make_order, staff) -> None:
+    from orderhub.core.db import CompiledRows
+    from orderhub.orders.models import OperationLog
+    from orderhub.orders.services import order_transition
+
+    def build(key: int):
+        columns = ("seq", "at", "details", "automatic", "action")
+        return OperationLog.objects.filter(order_id=key).values_list(*columns)
+
+    compiled = CompiledRows(lambda key: build(key).order_by("seq"))
+    first, second = make_order(), make_order()
+    cs = staff["customer_service"]
+    order_transition(order_id=second.pk, to="split", actor=cs, details={"说明": "整单"})
+
+    for order in (first, second, first):
+        rows = compiled.rows(order.pk)
+        assert rows == list(build(order.pk).order_by("seq"))
+        assert all(isinstance(r[1], type(OperationLog.objects.first().at)) for r in rows)
+    assert len(compiled.rows(second.pk)) == 2 and compiled.rows(10**9) == []
