@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import hashlib
 import re
+from collections import Counter
 from dataclasses import dataclass, field
 from difflib import SequenceMatcher
 from functools import lru_cache
@@ -31,12 +32,25 @@ class Suggestion:
 
 
 @lru_cache(maxsize=16)
-def _synonym_index(kind: str) -> list[tuple[str, str, StdField]]:
+def _synonym_index(kind: str) -> list[tuple[str, str, StdField, Counter[str]]]:
     out = []
     for f in FIELDS_BY_KIND[kind]:
         for syn in (*f.synonyms, f.label, f.name):
-            out.append((header_key(syn), header_core(syn), f))
+            core = header_core(syn)
+            out.append((header_key(syn), core, f, Counter(core)))
     return out
+
+
+def _similar(core: str, core_chars: Counter[str], syn_core: str, syn_chars: Counter[str]) -> float:
+    """SequenceMatcher's ratio when it can reach 0.6, else 0: its cheap upper bounds (the lengths,
+    then the characters in common, as `real_quick_ratio` / `quick_ratio`) rule most pairs out
+    before the costly matching (header detection runs this for every cell of the first rows)."""
+    total = len(core) + len(syn_core)
+    if 2.0 * min(len(core), len(syn_core)) / total < 0.6:  # difflib's own arithmetic
+        return 0.0
+    if 2.0 * sum((core_chars & syn_chars).values()) / total < 0.6:
+        return 0.0
+    return SequenceMatcher(None, core, syn_core).ratio()
 
 
 @lru_cache(maxsize=4096)
@@ -46,7 +60,8 @@ def header_scores(kind: str, header: str) -> tuple[tuple[str, float], ...]:
     if not key:
         return ()
     best: dict[str, float] = {}
-    for syn_key, syn_core, f in _synonym_index(kind):
+    core_chars = Counter(core)
+    for syn_key, syn_core, f, syn_chars in _synonym_index(kind):
         if not syn_key:
             continue
         if key == syn_key:
@@ -57,7 +72,7 @@ def header_scores(kind: str, header: str) -> tuple[tuple[str, float], ...]:
             shorter, longer = sorted((len(syn_core), len(core)))
             score = 0.55 + 0.25 * shorter / longer
         elif len(core) >= 2 and len(syn_core) >= 2:
-            ratio = SequenceMatcher(None, core, syn_core).ratio()
+            ratio = _similar(core, core_chars, syn_core, syn_chars)
             score = 0.6 * ratio if ratio >= 0.6 else 0.0
         else:
             score = 0.0
