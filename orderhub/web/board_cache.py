@@ -6,8 +6,10 @@ Django cache shared by every worker process, keyed by the scope, and valid for t
 they were built under (the newest operation-log entry: every change to any order appends one), so
 the first request after a change builds them afresh and an open board still shows the change at
 its next poll. The cache is CACHES["board"] when the settings define one, else a file-based cache
-in the temporary directory (ORDERHUB_BOARD_CACHE_DIR overrides it): a per-process memory cache
-would make each of gunicorn's workers build the same columns again after every change.
+in a private directory under the temporary one (ORDERHUB_BOARD_CACHE_DIR overrides it): a
+per-process memory cache would make each of gunicorn's workers build the same columns again after
+every change. What changes without a log entry (a warehouse linked to a person, a renamed
+customer or warehouse) shows within MAX_AGE.
 
 A stamp younger than `board.STAMP_SETTLE` may still be followed by a commit with a lower log id
 (PostgreSQL sequences are not commit-ordered); columns built under such a stamp are reused for
@@ -18,6 +20,7 @@ finished columns). State targets (edited in the admin, not logged) are part of t
 from __future__ import annotations
 
 import hashlib
+import os
 import tempfile
 import time
 from dataclasses import dataclass, field
@@ -77,11 +80,24 @@ def _file_cache(location: str) -> BaseCache:
     return FileBasedCache(location, {"TIMEOUT": MAX_AGE, "OPTIONS": {"MAX_ENTRIES": 1000}})
 
 
+def _private_dir(path: Path) -> bool:
+    """The file cache unpickles what it reads: only a directory of our own that nobody else may
+    write to will do (a shared temporary directory could hold one planted by another user)."""
+    try:
+        path.mkdir(mode=0o700, parents=True, exist_ok=True)
+        st = path.stat()
+    except OSError:
+        return False
+    return st.st_uid == os.getuid() and not st.st_mode & 0o022
+
+
 def store() -> BaseCache:
+    """CACHES["board"] if configured; else a file cache of this user's own; else the default cache."""
     if "board" in settings.CACHES:
         return caches["board"]
-    default = Path(tempfile.gettempdir()) / "orderhub-board-cache"
-    return _file_cache(str(getattr(settings, "ORDERHUB_BOARD_CACHE_DIR", default)))
+    default = Path(tempfile.gettempdir()) / f"orderhub-board-cache-{os.getuid()}"
+    location = Path(getattr(settings, "ORDERHUB_BOARD_CACHE_DIR", default))
+    return _file_cache(str(location)) if _private_dir(location) else caches["default"]
 
 
 def clear() -> None:

@@ -468,3 +468,20 @@ def test_a_second_look_reuses_the_columns_until_an_order_changes(
     # The columns the move did not touch are the same as before (taken over, not rebuilt).
     assert columns(third)["shipped"] == columns(first)["shipped"]
     assert cards_in(third, "shipped") == cards_in(first, "shipped")
+
+
+def test_the_board_cache_never_reads_a_directory_others_may_write(tmp_path: Any, settings: Any) -> None:
+    from django.core.cache import caches
+    from django.core.cache.backends.filebased import FileBasedCache
+
+    from orderhub.web import board_cache
+
+    shared = tmp_path / "shared"
+    shared.mkdir()
+    shared.chmod(0o777)
+    settings.ORDERHUB_BOARD_CACHE_DIR = str(shared)
+    assert board_cache.store() is caches["default"]  # pickles planted there would run as us
+
+    settings.ORDERHUB_BOARD_CACHE_DIR = str(tmp_path / "own")
+    assert isinstance(board_cache.store(), FileBasedCache)
+    assert (tmp_path / "own").stat().st_mode & 0o777 == 0o700
