@@ -66,8 +66,11 @@ def _candidates(q: str) -> list[tuple[str, QuerySet[Order]]]:
         phone = normalize_phone(q)
         if phone.kind == PhoneKind.NORMAL:
             out.append(("phone", Order.objects.filter(receiver_phone=phone.value)))
-            customers = Customer.objects.filter(phone=phone.value).values("pk")
-            out.append(("phone", Order.objects.filter(customer_id__in=customers)))
+            # The customers first, as a list: with a subquery PostgreSQL walks the newest-first
+            # index of every order looking for the LIMIT's rows, all of them when none matches.
+            customers = list(Customer.objects.filter(phone=phone.value).values_list("pk", flat=True)[:50])
+            if customers:
+                out.append(("phone", Order.objects.filter(customer_id__in=customers)))
     return out
 
 
