@@ -11,7 +11,9 @@ from dataclasses import dataclass, field
 from datetime import date, datetime, time, timedelta
 from typing import Any
 
-from django.db.models import Q
+from django.db.models import F, Q, Value
+from django.db.models.functions import Concat
+from django.db.models.lookups import Exact
 from django.utils import timezone
 
 # Dimension name → the Order field it filters on.
@@ -61,6 +63,17 @@ class Scope:
     def order_q(self, prefix: str = "") -> Q:
         """Filter on orders (prefix "order__" when filtering log entries)."""
         return Q(**{f"{prefix}{DIM_FIELDS[n]}": v for n, v in self.items()})
+
+    def order_filters(self) -> list[Exact]:
+        """The same filter on orders, written so that no index of the filter columns can drive
+        the query (`channel_id + 0`, `customer_tier || ''`): a filter matches a fifth of the
+        orders, yet without statistics (a fresh SQLite) the planner would read it first."""
+        out = []
+        for name, value in self.items():
+            column = DIM_FIELDS[name]
+            lhs = Concat(F(column), Value("")) if name == "tier" else F(column) + 0
+            out.append(Exact(lhs, value))
+        return out
 
     def query(self) -> dict[str, str]:
         return {n: str(v) for n, v in self.items()}
