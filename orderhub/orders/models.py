@@ -125,6 +125,7 @@ class Order(models.Model):
         verbose_name=_("母单"),
         null=True,
         blank=True,
+        db_index=False,
         on_delete=models.PROTECT,
         related_name="parts",
     )
@@ -168,6 +169,9 @@ class Order(models.Model):
                 fields=["warehouse", "status", "-priority", "status_changed_at", "id"],
                 name="order_warehouse_board",
             ),
+            # A parent's parts. Partial: most orders are no part, and SQLite's statistics would
+            # count all their NULLs as one value and prefer a full scan for `parent_id = ?`.
+            models.Index(fields=["parent"], condition=Q(parent__isnull=False), name="order_parts"),
             # Exact look-ups by phone (search, customer self-service, duplicate check on import).
             models.Index(fields=["receiver_phone"], name="order_receiver_phone"),
             # Look-ups by the channel's own number (search, customer self-service).
