@@ -23,7 +23,8 @@ entries per order. --reuse measures a database a previous run loaded. Then:
 3. the customer lookup under C concurrent clients against a real gunicorn server
    (`orderhub.core.server`, 4 processes × 8 threads): each client opens /track, then looks an
    order up by order number + last 4 digits (POST /track/order: rate-limit counters, the lookup
-   record, a new session on success; 9 in 10 give the right digits) and reads /track/orders
+   record; 9 in 10 give the right digits; each client from a loopback address of its own, as
+   customers have) and reads /track/orders
    (the order and its timeline); p50 / p99 / max of each, the server's CPU per lookup and the
    database connections it opened, once per --think (mean seconds between a client's lookups;
    0 = a closed loop, as fast as the server answers).
@@ -359,6 +360,23 @@ def process_tree_cpu(pid: int) -> float:
     return total
 
 
+def _source_address_adapter() -> type:
+    from requests.adapters import HTTPAdapter
+
+    class Adapter(HTTPAdapter):
+        """Connections from one local address (Linux routes all of 127/8 to the loopback)."""
+
+        def __init__(self, address: str) -> None:
+            self.address = address
+            super().__init__()
+
+        def init_poolmanager(self, *args: Any, **kwargs: Any) -> None:
+            kwargs["source_address"] = (self.address, 0)
+            super().init_poolmanager(*args, **kwargs)
+
+    return Adapter
+
+
 def lookup_keys(orders: int, n: int = 5000) -> list[tuple[str, str]]:
     """(order number, the receiver phone's last 4 digits) of n random root orders."""
     from orderhub.orders.models import Order
@@ -374,6 +392,7 @@ def bench_portal(
 ) -> list[str]:
     import requests
 
+    SourceAddress = _source_address_adapter()
     tmp = Path(tempfile.mkdtemp(prefix="orderhub-bench-"))
     (tmp / "bench_portal_settings.py").write_text(SETTINGS)
     conn_file = tmp / "connections.txt"
@@ -411,6 +430,9 @@ def bench_portal(
         def client(n: int) -> None:
             rng = random.Random(n)
             s = requests.Session()
+            # Each customer from an address of its own (127.0.0.2, …): the per-address limit
+            # counts each one's lookups, not everybody's in one hot row.
+            s.mount("http://", SourceAddress(f"127.0.{(n + 2) // 256}.{(n + 2) % 256}"))
             page = ""
             for _attempt in range(3):  # the first requests of a cold server can be slow
                 try:
