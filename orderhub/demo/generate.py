@@ -19,6 +19,7 @@ from django.utils import timezone
 
 from orderhub.accounts.models import LegalEntity, User
 from orderhub.catalog.models import Customer, Sku
+from orderhub.core.statistics import statistics_refresh
 from orderhub.demo import company
 from orderhub.demo.history import parcels_follow, plan_history, replay_history
 from orderhub.demo.masterdata import MasterData, create_master_data
@@ -91,6 +92,7 @@ def demo_load(
         parcels_follow(now)
         say("库存、库位与库存流水 …")
         stock_create(random.Random(f"{seed}:stock"), md, plans, now)
+    statistics_refresh()  # after the transaction: the planner should know the demo's tables
     return DemoLoadResult(
         created=True, seconds=time.monotonic() - started, orders=len(plans), by_status=status_counts()
     )
