@@ -61,6 +61,8 @@ INSTALLED_APPS = [
 ]
 
 MIDDLEWARE = [
+    # First: everything after it (rate limits, log-in lock-outs) sees the real client address.
+    "orderhub.core.middleware.ProxyClientAddressMiddleware",
     "django.middleware.security.SecurityMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
@@ -73,6 +75,10 @@ MIDDLEWARE = [
     # Last, as django-axes documents: it turns lock-outs raised by authenticate() into responses.
     "axes.middleware.AxesMiddleware",
 ]
+
+# Reverse proxies in front of OrderHub (comma-separated addresses or networks): their
+# X-Forwarded-For names the client. Empty: REMOTE_ADDR is the client (no proxy).
+ORDERHUB_TRUSTED_PROXIES = os.environ.get("ORDERHUB_TRUSTED_PROXIES", "")
 
 ROOT_URLCONF = "orderhub.urls"
 WSGI_APPLICATION = "orderhub.wsgi.application"
