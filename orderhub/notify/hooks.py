@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from orderhub.core.db import CompiledRows
 from orderhub.notify.models import Delivery, DeliveryStatus, InboxMessage, NotifyChannel
 from orderhub.notify.services import notify_for_log_entry
 from orderhub.orders.effects import EffectContext, transition_effect
@@ -16,19 +17,28 @@ def _notify_transition(ctx: EffectContext) -> None:
         notify_for_log_entry(ctx.entry)
 
 
+# Compiled once: every timeline view reads it.
+_INBOX_ROWS = CompiledRows(
+    lambda order_id: (
+        InboxMessage.objects.filter(order_id=order_id)
+        .order_by("created_at", "pk")
+        .values_list("created_at", "title", "user__display_name", "user__username")
+    )
+)
+
+
 @timeline_source("inbox")
 def _inbox_timeline(order: Order) -> list[TimelineEvent]:
-    sent = InboxMessage.objects.filter(order_id=order.pk).select_related("user").order_by("created_at", "pk")
     return [
         TimelineEvent(
-            at=m.created_at,
+            at=at,
             kind="notification",
-            title=m.title,
+            title=title,
             actor="系统",
             automatic=True,
-            details={"recipient": str(m.user), "channel": "inbox"},
+            details={"recipient": display_name or username, "channel": "inbox"},  # as str(user)
         )
-        for m in sent
+        for at, title, display_name, username in _INBOX_ROWS.rows(order.pk)
     ]
 
 

@@ -13,13 +13,31 @@ from django.utils.dateparse import parse_datetime
 from django.utils.translation import gettext as _
 
 from orderhub.accounts.models import User
-from orderhub.core.db import RowLoader
+from orderhub.core.db import CompiledRows, RowLoader
 from orderhub.core.errors import NotFound, ValidationFailed
-from orderhub.orders.models import OperationLog, Order, OrderHold, OrderLine
+from orderhub.orders.models import LogAction, OperationLog, Order, OrderHold, OrderLine
 from orderhub.orders.permissions import can_see, scope_orders
 from orderhub.orders.timeline import TimelineEvent, timeline_sources
 
 _ORDERS = RowLoader(Order)
+# An order's log as the timeline shows it, compiled once (read on every timeline view).
+_LOG_ROWS = CompiledRows(
+    lambda order_id: (
+        OperationLog.objects.filter(order_id=order_id)
+        .order_by("seq")
+        .values_list(
+            "action",
+            "transition",
+            "from_status",
+            "to_status",
+            "actor_name",
+            "automatic",
+            "reason",
+            "details",
+            "at",
+        )
+    )
+)
 
 
 @dataclass
@@ -145,23 +163,23 @@ def order_timeline(*, actor: User, order_id: int, plain: bool = False) -> tuple[
         order = order_get_plain(actor=actor, order_id=order_id)
     else:
         order = order_get(actor=actor, order_id=order_id, with_lines=False)
+    labels = dict(LogAction.choices)
     events: list[TimelineEvent] = []
-    for e in OperationLog.objects.filter(order_id=order.pk).order_by("seq"):
-        if e.transition and e.transition in TRANSITIONS_BY_NAME:
-            title = str(TRANSITIONS_BY_NAME[e.transition].label)
-        else:
-            title = e.get_action_display()
+    for action, name, from_status, to_status, actor_name, automatic, reason, details, at in _LOG_ROWS.rows(
+        order.pk
+    ):
+        known = TRANSITIONS_BY_NAME.get(name) if name else None
         events.append(
             TimelineEvent(
-                at=e.at,
-                kind=e.action,
-                title=title,
-                actor=e.actor_name or _("系统"),
-                automatic=e.automatic,
-                from_status=e.from_status,
-                to_status=e.to_status,
-                reason=e.reason,
-                details=e.details,
+                at=at,
+                kind=action,
+                title=str(known.label) if known else str(labels.get(action, action)),
+                actor=actor_name or _("系统"),
+                automatic=automatic,
+                from_status=from_status,
+                to_status=to_status,
+                reason=reason,
+                details=details,
             )
         )
     for source in timeline_sources():
