@@ -79,7 +79,7 @@ class TableWriter:
                 out[i] = conv(out[i])
         return out
 
-    def insert(self, rows: list[list[Any]], *, batch: int = 500) -> None:
+    def insert(self, rows: list[list[Any]], *, batch: int = 200) -> None:
         if not rows:
             return
         if connection.vendor == "sqlite":
@@ -92,9 +92,16 @@ class TableWriter:
             finally:
                 raw.close()
             return
+        # PostgreSQL: one multi-row INSERT per `batch` rows; executemany would send (and the
+        # server parse) one statement per row.
         with connection.cursor() as cur:
             for i in range(0, len(rows), batch):
-                cur.executemany(self.sql, rows[i : i + batch])
+                part = rows[i : i + batch]
+                cur.execute(self._multi_sql(len(part)), [v for row in part for v in row])
+
+    def _multi_sql(self, n: int) -> str:
+        head, _sep, one = self.sql.partition(" VALUES ")
+        return f"{head} VALUES {', '.join([one] * n)}"
 
 
 def insert_rows(model: Any, rows: list[dict[str, Any]]) -> None:
