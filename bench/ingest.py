@@ -7,8 +7,10 @@ in the throwaway cluster of scripts/pg.sh), in a child process it migrates, crea
 SKUs, then measures:
 
 1. one 拼多多 layout GBK CSV of --rows rows (one row per order; 2 % of rows with an unknown SKU,
-   1 % with a bad quantity), imported through `ingest.services.batch_run`: rows/s, wall time and
-   the child's peak RSS (ru_maxrss);
+   1 % with a bad quantity), imported through `ingest.services.batch_run`: rows/s, wall time, CPU
+   seconds of the importing process (the writer) and of its helper processes (--helpers, default 1:
+   they map and validate chunks while the writer inserts; 0 imports in one process), and the
+   peak RSS of each (ru_maxrss);
 2. 17 files of the six built-in layouts (CSV in GBK / UTF-8 BOM and XLSX, line-per-row grouping)
    totalling --multi-rows rows: total wall time and rows/s;
 3. `orderhub audit verify` over everything imported (must say OK).
@@ -232,6 +234,7 @@ def child(url: str, rows: int, multi_rows: int, workdir: Path, helpers: int) -> 
             "cpu_us_per_row": {"writer": round(cpu / rows * 1e6), "helper": round(helper / rows * 1e6)},
             "load_during": round(load_average(), 1),
             "peak_rss_mib": round(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024),
+            "helper_peak_rss_mib": round(resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss / 1024),
             "rss_before_mib": round(rss0 / 1024),
             "status": batch.status,
             "created": batch.created_count,
