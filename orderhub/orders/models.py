@@ -45,7 +45,8 @@ class Order(models.Model):
         on_delete=models.SET_NULL,
         related_name="+",
     )
-    updated_at = models.DateTimeField(_("最后更新时间"), db_index=True)
+    # Not indexed: every move rewrites it and nothing searches or sorts orders by it.
+    updated_at = models.DateTimeField(_("最后更新时间"))
     # --- around them ---------------------------------------------------------------------------
     # NULL, not "", for parts and manual orders: the unique constraint applies only when present.
     channel_order_no = models.CharField(_("渠道订单号"), max_length=64, null=True, blank=True)  # noqa: DJ001
