@@ -13,7 +13,6 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 from datetime import datetime, timedelta
-from types import SimpleNamespace
 from typing import Any
 
 from django.db import connection
@@ -27,14 +26,11 @@ from orderhub.ingest.prepare import (
     PrepareContext,
     PreparedChunk,
     PreparedOrder,
-    fast_hash_agrees,
-    hash_parts,
-    hash_with_id,
     hold_values,
     log_entry,
     prepare_chunk,
 )
-from orderhub.orders.audit import entry_hash
+from orderhub.orders.audit import entry_hash_for, entry_hash_parts
 from orderhub.orders.models import HoldReason, Order
 from orderhub.orders.services.create import new_order_no
 from orderhub.orders.states import OrderStatus
@@ -162,10 +158,9 @@ def orders_insert(
     at_id, at_no, at_head = w.order.pos["id"], w.order.pos["order_no"], w.order.pos["log_head"]
     line_order, hold_order = w.line.pos["order_id"], w.hold.pos["order_id"]
     log_order, log_hash = w.log.pos["order_id"], w.log.pos["hash"]
-    fast = fast_hash_agrees()
     orders, lines, holds, logs = [], [], [], []
     for n, pk, number in zip(new, ids, numbers, strict=True):
-        digest = hash_with_id(n.hash_parts, pk) if fast else _entry_hash(n, pk, prep, now)
+        digest = entry_hash_for(n.hash_parts, pk)
         values = n.order_values
         values[at_id], values[at_no], values[at_head] = pk, number, digest
         orders.append(values)
@@ -201,12 +196,7 @@ def _add_hold(n: PreparedOrder, hold: tuple[str, str], prep: PrepareContext, now
     n.hold_values = hold_values(prep, n.holds, now)
     entry = log_entry(prep, n.holds, now)
     n.log_values = prep.writers.log.values(entry)
-    n.hash_parts = hash_parts(entry)
-
-
-def _entry_hash(n: PreparedOrder, order_id: int, prep: PrepareContext, now: datetime) -> str:
-    entry = log_entry(prep, n.holds, now)
-    return entry_hash(SimpleNamespace(**entry, order_id=order_id))  # type: ignore[arg-type]
+    n.hash_parts = entry_hash_parts(entry)
 
 
 def chunk_persist(

@@ -9,19 +9,14 @@ exists already, duplicates, ids, order numbers and the log entry's hash (ingest/
 
 from __future__ import annotations
 
-import hashlib
-import json
-import logging
 import secrets
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from decimal import Decimal
 from functools import cache, lru_cache
-from types import SimpleNamespace
 from typing import Any
 
-from django.core.serializers.json import DjangoJSONEncoder
 from django.db import connection
 from django.utils import timezone
 from django.utils.translation import gettext as _
@@ -32,13 +27,11 @@ from orderhub.ingest.drafts import Catalog, Rejection, build_draft
 from orderhub.ingest.mapping import MappedRow, map_row
 from orderhub.ingest.models import Channel
 from orderhub.ingest.writer import TableWriter
-from orderhub.orders.audit import GENESIS, entry_hash
+from orderhub.orders.audit import GENESIS, entry_hash_parts
 from orderhub.orders.models import LogAction, OperationLog, Order, OrderHold, OrderLine, PhoneKind
 from orderhub.orders.services import OrderDraft
 from orderhub.orders.services.create import _basic_holds
 from orderhub.orders.states import OrderStatus
-
-logger = logging.getLogger(__name__)
 
 ORDER_COLUMNS = (
     "id",
@@ -406,7 +399,7 @@ def _log_cached(
     now: datetime,
 ) -> tuple[tuple[Any, ...], tuple[str, str]]:
     entry = _entry(batch_id, channel_code, actor_id, actor_name, list(reasons), now)
-    return tuple(w.log.values(entry)), hash_parts(entry)
+    return tuple(w.log.values(entry)), entry_hash_parts(entry)
 
 
 def order_number(at: datetime) -> str:
@@ -418,68 +411,6 @@ def order_number(at: datetime) -> str:
 @lru_cache(maxsize=4096)
 def _number_prefix(at: datetime) -> str:
     return f"OH{at.astimezone(timezone.get_default_timezone()):%y%m%d}"
-
-
-_ID_MARK = "\x00order-id\x00"
-
-
-def hash_parts(entry: dict[str, Any]) -> tuple[str, str]:
-    """The canonical text that `orders.audit.entry_hash` hashes, split where the order id goes.
-
-    It must match `entry_hash` byte for byte: the writer checks the first entry of every chunk
-    against `entry_hash` itself and uses that for the whole chunk if they ever differ.
-    """
-    payload = {
-        "order": _ID_MARK,
-        "seq": entry["seq"],
-        "action": entry["action"],
-        "transition": entry["transition"],
-        "from": entry["from_status"],
-        "to": entry["to_status"],
-        "actor": entry["actor_id"],
-        "actor_name": entry["actor_name"],
-        "automatic": entry["automatic"],
-        "reason": entry["reason"],
-        "details": entry["details"],
-        "at": entry["at"].astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%S.%fZ"),
-        "prev": entry["prev_hash"],
-    }
-    text = json.dumps(
-        payload, sort_keys=True, ensure_ascii=False, separators=(",", ":"), cls=DjangoJSONEncoder
-    )
-    head, _mark, tail = text.partition(json.dumps(_ID_MARK))
-    return head, tail
-
-
-def hash_with_id(parts: tuple[str, str], order_id: int) -> str:
-    return hashlib.sha256(f"{parts[0]}{order_id}{parts[1]}".encode()).hexdigest()
-
-
-@cache
-def fast_hash_agrees() -> bool:
-    """Whether `hash_parts` + `hash_with_id` give what `orders.audit.entry_hash` gives (checked once
-    per process on a sample entry; if the log's format ever changes, the importer hashes entry by
-    entry with `entry_hash` until this module follows)."""
-    sample = {
-        "seq": 1,
-        "action": LogAction.CREATE.value,
-        "transition": "",
-        "from_status": "",
-        "to_status": OrderStatus.PENDING_REVIEW.value,
-        "actor_id": 7,
-        "actor_name": '导入 "x"',
-        "automatic": False,
-        "reason": "",
-        "details": {"batch": 3, "channel": "pdd", "holds": ["unknown_sku", "masked_phone"]},
-        "at": datetime(2026, 1, 2, 3, 4, 5, 678901, tzinfo=UTC),
-        "prev_hash": GENESIS,
-    }
-    agrees = hash_with_id(hash_parts(sample), 123456) == entry_hash(
-        SimpleNamespace(**sample, order_id=123456)  # type: ignore[arg-type]
-    )
-    if not agrees:
-        logger.warning("prepared log hash differs from orders.audit.entry_hash: hashing entry by entry")
-    return agrees
 
 
 def snapshot(d: OrderDraft, fingerprint: str, batch_id: int | None, row_nos: list[int]) -> dict[str, Any]:

@@ -137,3 +137,16 @@ def test_anchors_only_seal_entries_older_than_the_delay(history, settings) -> No
     assert (first.first_log_id, first.last_log_id, first.entry_count) == (1, ids[-1], 12)
     assert audit_anchor_create(now=timezone.now() + timedelta(minutes=5)) is None
     assert AuditAnchor.objects.count() == 1
+
+
+def test_a_split_hash_is_the_entry_hash_for_any_order_id(make_order) -> None:
+    """Bulk writers hash a template once and add the order id: the same hash as entry by entry."""
+    from orderhub.orders.audit import entry_hash, entry_hash_for, entry_hash_parts
+
+    order = make_order()
+    entry = OperationLog.objects.get(order=order, seq=1)
+    names = ("seq", "action", "transition", "from_status", "to_status", "actor_id", "actor_name")
+    names += ("automatic", "reason", "details", "at", "prev_hash")
+    parts = entry_hash_parts({name: getattr(entry, name) for name in names})
+    assert entry_hash_for(parts, order.pk) == entry_hash(entry) == entry.hash
+    assert entry_hash_for(parts, order.pk + 1) != entry.hash
