@@ -27,7 +27,7 @@ from orderhub.ingest.drafts import Catalog, Rejection, build_draft
 from orderhub.ingest.mapping import MappedRow, map_row
 from orderhub.ingest.models import Channel
 from orderhub.ingest.writer import TableWriter
-from orderhub.orders.audit import GENESIS, entry_hash_parts
+from orderhub.orders.audit import GENESIS, LOG_COLUMNS, entry_hash_parts
 from orderhub.orders.models import LogAction, OperationLog, Order, OrderHold, OrderLine, PhoneKind
 from orderhub.orders.services import OrderDraft
 from orderhub.orders.services.create import _basic_holds
@@ -70,22 +70,6 @@ ORDER_COLUMNS = (
 )
 LINE_COLUMNS = ("order_id", "line_no", "sku_id", "sku_code", "name", "quantity", "unit_price")
 HOLD_COLUMNS = ("order_id", "reason", "detail", "created_by_id", "created_at")
-LOG_COLUMNS = (
-    "order_id",
-    "seq",
-    "action",
-    "transition",
-    "from_status",
-    "to_status",
-    "actor_id",
-    "actor_name",
-    "automatic",
-    "reason",
-    "details",
-    "at",
-    "prev_hash",
-    "hash",
-)
 
 
 @dataclass(frozen=True, eq=False)

@@ -210,8 +210,8 @@ class AuditReport:
         return self.problems[0] if self.problems else None
 
 
-_LOG_FIELDS = (
-    "id",
+# An entry's stored columns but its id (what a bulk writer inserts, in this order).
+LOG_COLUMNS = (
     "order_id",
     "seq",
     "action",
@@ -227,6 +227,7 @@ _LOG_FIELDS = (
     "prev_hash",
     "hash",
 )
+_LOG_FIELDS = ("id", *LOG_COLUMNS)
 
 
 def audit_verify(*, max_problems: int = 50) -> AuditReport:
