@@ -22,12 +22,11 @@ from decimal import Decimal
 from pathlib import Path
 from typing import Any
 
+import common
+from common import log, pg_fresh_database
+
 REPO = Path(__file__).resolve().parent.parent
 STEPS = ("create", "approve", "split", "allocate", "waybill", "ship")
-
-
-def log(message: str) -> None:
-    print(f"[{time.strftime('%H:%M:%S')}] {message}", file=sys.stderr, flush=True)
 
 
 # --- databases (parent process) -----------------------------------------------------------------
@@ -38,15 +37,6 @@ def pg_base_url(given: str | None) -> str:
         return given
     out = subprocess.run([REPO / "scripts" / "pg.sh", "start"], check=True, stdout=subprocess.PIPE, text=True)
     return out.stdout.strip().splitlines()[-1]
-
-
-def pg_fresh_database(url: str, name: str) -> str:
-    import psycopg
-
-    with psycopg.connect(url, autocommit=True) as conn:
-        conn.execute(f"DROP DATABASE IF EXISTS {name} WITH (FORCE)")
-        conn.execute(f"CREATE DATABASE {name}")
-    return url.rsplit("/", 1)[0] + "/" + name
 
 
 def run_child(script: str, db: str, args: argparse.Namespace, argv: list[str], dbname: str) -> dict[str, Any]:
@@ -70,16 +60,8 @@ def run_child(script: str, db: str, args: argparse.Namespace, argv: list[str], d
 
 
 def django_setup(url: str) -> None:
-    import warnings
-
-    warnings.filterwarnings("ignore", message="No directory at")
-    os.environ["DATABASE_URL"] = url
-    os.environ.setdefault("DJANGO_SETTINGS_MODULE", "orderhub.settings")
-    os.environ.setdefault("ORDERHUB_LOG", "WARNING")
-    sys.path.insert(0, str(REPO))
-    import django
-
-    django.setup()
+    """Django against `url`, migrated (unless ORDERHUB_SKIP_MIGRATE=1)."""
+    common.django_setup(url)
     if os.environ.get("ORDERHUB_SKIP_MIGRATE") != "1":
         from django.core.management import call_command
 

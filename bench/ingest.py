@@ -34,6 +34,8 @@ import time
 from pathlib import Path
 from typing import Any
 
+from common import log, pg_fresh_database
+
 REPO = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(REPO))
 BENCH_DB = "orderhub_bench_ingest"
@@ -48,10 +50,6 @@ PLACES = [
     ("江苏省", "苏州市", "吴中区"),
     ("四川省", "成都市", "武侯区"),
 ]
-
-
-def log(message: str) -> None:
-    print(f"[{time.strftime('%H:%M:%S')}] {message}", file=sys.stderr, flush=True)
 
 
 def cpu_seconds() -> float:
@@ -282,12 +280,7 @@ def pg_url() -> tuple[str, bool]:
         .stdout.strip()
         .splitlines()[-1]
     )
-    import psycopg
-
-    with psycopg.connect(url, autocommit=True) as conn:
-        conn.execute(f"DROP DATABASE IF EXISTS {BENCH_DB} WITH (FORCE)")
-        conn.execute(f"CREATE DATABASE {BENCH_DB}")
-    return url.rsplit("/", 1)[0] + "/" + BENCH_DB, not running
+    return pg_fresh_database(url, BENCH_DB), not running
 
 
 def main() -> None:

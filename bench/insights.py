@@ -50,21 +50,10 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
+from common import django_setup, log
+
 REPO = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(REPO))
-
-
-def log(message: str) -> None:
-    print(f"[{time.strftime('%H:%M:%S')}] {message}", file=sys.stderr, flush=True)
-
-
-def django_setup(url: str) -> None:
-    os.environ["DATABASE_URL"] = url
-    os.environ.setdefault("DJANGO_SETTINGS_MODULE", "orderhub.settings")
-    os.environ.setdefault("ORDERHUB_LOG", "WARNING")
-    import django
-
-    django.setup()
 
 
 # --- loading ----------------------------------------------------------------------------------

@@ -36,13 +36,11 @@ from pathlib import Path
 from typing import Any
 from urllib.parse import parse_qs, urlsplit
 
+from common import log, pg_fresh_database
+
 REPO = Path(__file__).resolve().parent.parent
 BENCH_DB = "orderhub_bench_notify"
 SECRET = "SECbench0123456789"  # noqa: S105 - the fake robot's, made up for the run
-
-
-def log(message: str) -> None:
-    print(f"[{time.strftime('%H:%M:%S')}] {message}", file=sys.stderr, flush=True)
 
 
 # --- the fake robot ----------------------------------------------------------------------------
@@ -107,12 +105,7 @@ def pg_url() -> str:
         [REPO / "scripts" / "pg.sh", "start"], check=True, stdout=subprocess.PIPE, text=True
     ).stdout
     base = out.strip().splitlines()[-1]
-    import psycopg
-
-    with psycopg.connect(base, autocommit=True) as conn:
-        conn.execute(f"DROP DATABASE IF EXISTS {BENCH_DB} WITH (FORCE)")
-        conn.execute(f"CREATE DATABASE {BENCH_DB}")
-    return base.rsplit("/", 1)[0] + "/" + BENCH_DB
+    return pg_fresh_database(base, BENCH_DB)
 
 
 def prepare(url: str) -> None:

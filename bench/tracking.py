@@ -34,33 +34,14 @@ from datetime import timedelta
 from pathlib import Path
 from typing import Any
 
+from common import django_setup, log, pg_fresh_database, pg_start
+
 REPO = Path(__file__).resolve().parent.parent
 BENCH_DB = "orderhub_bench_tracking"
 sys.path.insert(0, str(REPO))
 
 CARRIERS = ("zto", "yto", "sto", "yunda", "sf", "jd", "ems", "jt")
 PROVINCES = ("330000", "310000", "320000", "440000", "370000", "510000", "420000", "650000")
-
-
-def log(message: str) -> None:
-    print(f"[{time.strftime('%H:%M:%S')}] {message}", file=sys.stderr, flush=True)
-
-
-def pg_start() -> tuple[str, bool]:
-    """Start the scripts/pg.sh cluster if needed; return its URL and whether we started it."""
-    pg = REPO / "scripts" / "pg.sh"
-    running = subprocess.run([pg, "status"], capture_output=True).returncode == 0
-    out = subprocess.run([pg, "start"], check=True, stdout=subprocess.PIPE, text=True).stdout
-    return out.strip().splitlines()[-1], not running
-
-
-def pg_fresh_database(url: str) -> str:
-    import psycopg
-
-    with psycopg.connect(url, autocommit=True) as conn:
-        conn.execute(f"DROP DATABASE IF EXISTS {BENCH_DB} WITH (FORCE)")
-        conn.execute(f"CREATE DATABASE {BENCH_DB}")
-    return url.rsplit("/", 1)[0] + "/" + BENCH_DB
 
 
 def pg_in_use_by_others(url: str, ours: str) -> bool:
@@ -76,15 +57,6 @@ def pg_in_use_by_others(url: str, ours: str) -> bool:
     if n:
         log(f"postgres: left running, {n} other connection(s) use it")
     return bool(n)
-
-
-def django_setup(url: str) -> None:
-    os.environ["DATABASE_URL"] = url
-    os.environ.setdefault("DJANGO_SETTINGS_MODULE", "orderhub.settings")
-    os.environ.setdefault("ORDERHUB_LOG", "WARNING")
-    import django
-
-    django.setup()
 
 
 def server_description() -> str:
@@ -326,7 +298,7 @@ def run_database(db: str, args: argparse.Namespace, argv: list[str]) -> dict[str
         url = f"sqlite:///{tmpdir}/bench.sqlite3"
     else:
         base, started_pg = pg_start()
-        url = pg_fresh_database(base)
+        url = pg_fresh_database(base, BENCH_DB)
     out_file = Path(tmpdir) / "result.json"
     try:
         subprocess.run(

@@ -40,6 +40,8 @@ from decimal import Decimal
 from pathlib import Path
 from typing import Any
 
+from common import django_setup, log, pg_fresh_database, pg_start
+
 REPO = Path(__file__).resolve().parent.parent
 BENCH_DB = "orderhub_bench"
 
@@ -53,51 +55,7 @@ PATH: tuple[tuple[str, str], ...] = (
 )
 
 
-def log(message: str) -> None:
-    print(f"[{time.strftime('%H:%M:%S')}] {message}", file=sys.stderr, flush=True)
-
-
-# --- preparing a fresh database (parent process, before Django is set up) ----------------------
-
-
-def pg_start() -> tuple[str, bool]:
-    """Start the scripts/pg.sh cluster if needed; return its URL and whether we started it."""
-    running = (
-        subprocess.run([REPO / "scripts" / "pg.sh", "status"], capture_output=True).returncode == 0
-    )
-    url = (
-        subprocess.run(
-            [REPO / "scripts" / "pg.sh", "start"], check=True, stdout=subprocess.PIPE, text=True
-        )
-        .stdout.strip()
-        .splitlines()[-1]
-    )
-    return url, not running
-
-
-def pg_fresh_database(url: str) -> str:
-    import psycopg
-
-    with psycopg.connect(url, autocommit=True) as conn:
-        conn.execute(f"DROP DATABASE IF EXISTS {BENCH_DB} WITH (FORCE)")
-        conn.execute(f"CREATE DATABASE {BENCH_DB}")
-    return url.rsplit("/", 1)[0] + "/" + BENCH_DB
-
-
 # --- inside one database run (child process, Django set up) ------------------------------------
-
-
-def django_setup(url: str) -> None:
-    import warnings
-
-    # WhiteNoise warns that collectstatic has not run: irrelevant to an API benchmark.
-    warnings.filterwarnings("ignore", message="No directory at")
-    os.environ["DATABASE_URL"] = url
-    os.environ.setdefault("DJANGO_SETTINGS_MODULE", "orderhub.settings")
-    os.environ.setdefault("ORDERHUB_LOG", "WARNING")
-    import django
-
-    django.setup()
 
 
 def server_description() -> str:
@@ -165,10 +123,7 @@ def setup_company() -> None:
 def actors() -> dict[str, Any]:
     from orderhub.accounts.models import User
 
-    users = {
-        u.username.removeprefix("bench-"): u
-        for u in User.objects.filter(username__startswith="bench-")
-    }
+    users = {u.username.removeprefix("bench-"): u for u in User.objects.filter(username__startswith="bench-")}
     for user in users.values():
         _ = user.role_names  # loaded once per process, as a long-lived worker would
     return users
@@ -200,9 +155,7 @@ def make_draft(no: str, rng: random.Random, ordered_at: Any) -> Any:
     )
 
 
-def create_orders(
-    prefix: str, count: int, seed: int, *, days_back: int = 0
-) -> tuple[list[int], int]:
+def create_orders(prefix: str, count: int, seed: int, *, days_back: int = 0) -> tuple[list[int], int]:
     """Create `count` orders through order_create; returns their ids and the retries needed.
 
     With days_back, ordered_at is spread over that many past days (a year of history).
@@ -261,8 +214,7 @@ def _our_backend_pids() -> list[int]:
         return []
     with connection.cursor() as cur:
         cur.execute(
-            "SELECT pid FROM pg_stat_activity"
-            " WHERE datname = current_database() AND pid <> pg_backend_pid()"
+            "SELECT pid FROM pg_stat_activity WHERE datname = current_database() AND pid <> pg_backend_pid()"
         )
         pids = [row[0] for row in cur.fetchall()]
     connection.close()
@@ -297,9 +249,7 @@ def _worker_transitions(
     release.wait(600)  # keep the connection open until the parent has read the server's CPU time
 
 
-def measure_transitions(
-    order_ids: list[int], workers: int, profile_dir: str | None
-) -> dict[str, float]:
+def measure_transitions(order_ids: list[int], workers: int, profile_dir: str | None) -> dict[str, float]:
     """Transitions/s with `workers` processes on disjoint slices of order_ids, and CPU per step."""
     from django.db import connections
 
@@ -312,9 +262,7 @@ def measure_transitions(
     procs = []
     for i, chunk in enumerate(slices):
         profile = f"{profile_dir}/transitions-{workers}w-{i}.prof" if profile_dir else None
-        p = ctx.Process(
-            target=_worker_transitions, args=(chunk, barrier, results, release, profile)
-        )
+        p = ctx.Process(target=_worker_transitions, args=(chunk, barrier, results, release, profile))
         p.start()
         procs.append(p)
     barrier.wait()
@@ -472,9 +420,7 @@ def clone_fill(total_needed: int, batch: int = 1000, seed: int = 5) -> dict[str,
             lines, logs = [], []
             for o, (t, shift) in zip(orders, plan, strict=True):
                 for ln in t_lines[t.pk]:
-                    lines.append(
-                        OrderLine(**{**{f: getattr(ln, f) for f in line_fields}, "order_id": o.pk})
-                    )
+                    lines.append(OrderLine(**{**{f: getattr(ln, f) for f in line_fields}, "order_id": o.pk}))
                 prev = GENESIS
                 for e in t_log[t.pk]:
                     c = OperationLog(**{f: getattr(e, f) for f in log_fields})
@@ -677,9 +623,7 @@ def run_one(db: str, url: str, args: argparse.Namespace) -> dict[str, Any]:
     out["audit"] = audit_check()
     log(f"{db}: audit verify: {out['audit']}")
     if not out["audit"]["ok"]:
-        raise SystemExit(
-            f"{db}: the operation log does not verify: {out['audit']['first_problem']}"
-        )
+        raise SystemExit(f"{db}: the operation log does not verify: {out['audit']['first_problem']}")
 
     out["jobs"] = deliver_jobs(args.fill_procs, deliver)
     log(f"{db}: delivered {out['jobs']['jobs']} notification jobs at {out['jobs']['per_s']:.0f}/s")
@@ -708,7 +652,7 @@ def run_database(db: str, args: argparse.Namespace, argv: list[str]) -> dict[str
         url = f"sqlite:///{tmpdir}/bench.sqlite3"
     else:
         base, started_pg = pg_start()
-        url = pg_fresh_database(base)
+        url = pg_fresh_database(base, BENCH_DB)
     out_file = Path(tmpdir) / "result.json"
     try:
         subprocess.run(
@@ -742,17 +686,14 @@ def print_table(results: list[dict[str, Any]], args: argparse.Namespace) -> None
 
     print()
     print(
-        f"OrderHub benchmark on {os.cpu_count()} CPU cores;"
-        f" timeline at {results[0]['orders_total']:,} orders"
+        f"OrderHub benchmark on {os.cpu_count()} CPU cores; timeline at {results[0]['orders_total']:,} orders"
     )
     for r in results:
         print(f"  {r['db']}: {r['server']}")
     print()
     row("metric", cols, "target")
     print("|" + "-" * 54 + "|" + "|".join("-" * 14 for _ in cols) + "|" + "-" * 24 + "|")
-    row(
-        "orders created/s (order_create, 1 process)", [f"{r['create_per_s']:,.0f}" for r in results]
-    )
+    row("orders created/s (order_create, 1 process)", [f"{r['create_per_s']:,.0f}" for r in results])
     if args.fill == "service":
         row(
             f"orders created/s ({args.fill_procs} processes, during fill)",
@@ -769,10 +710,7 @@ def print_table(results: list[dict[str, Any]], args: argparse.Namespace) -> None
         )
         row(
             f"  CPU ms per transition, {label}: database server",
-            [
-                f"{r[key]['db_cpu_ms']:.2f}" if r["db"] == "postgres" else "(in Python)"
-                for r in results
-            ],
+            [f"{r[key]['db_cpu_ms']:.2f}" if r["db"] == "postgres" else "(in Python)" for r in results],
         )
         row(
             f"  CPU-bound ceiling on {os.cpu_count()} idle cores, {label}",
@@ -788,9 +726,7 @@ def print_table(results: list[dict[str, Any]], args: argparse.Namespace) -> None
     )
     row("orders in the database", [f"{r['orders_total']:,}" for r in results])
     row("operation-log entries", [f"{r['log_entries_total']:,}" for r in results])
-    row(
-        "audit verify of the whole log", [("ok" if r["audit"]["ok"] else "BROKEN") for r in results]
-    )
+    row("audit verify of the whole log", [("ok" if r["audit"]["ok"] else "BROKEN") for r in results])
     row("timeline p50 ms", [f"{r['timeline']['p50_ms']:.2f}" for r in results])
     row("timeline p99 ms", [f"{r['timeline']['p99_ms']:.2f}" for r in results], "<= 20")
     print()
@@ -806,25 +742,16 @@ def print_table(results: list[dict[str, Any]], args: argparse.Namespace) -> None
             misses.append(f"transitions/s with 8 workers {r['t8']['per_s']:,.0f} < 1,000")
         if r["timeline"]["p99_ms"] > 20:
             misses.append(f"timeline p99 {r['timeline']['p99_ms']:.1f} ms > 20 ms")
-        print(
-            f"{r['db']}: "
-            + ("targets met" if not misses else "target MISSED: " + "; ".join(misses))
-        )
+        print(f"{r['db']}: " + ("targets met" if not misses else "target MISSED: " + "; ".join(misses)))
 
 
 def parse_args(argv: list[str]) -> argparse.Namespace:
     p = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     p.add_argument("--db", choices=["sqlite", "postgres", "both"], default="both")
-    p.add_argument(
-        "--orders", type=int, default=100_000, help="orders in the database for the timeline"
-    )
-    p.add_argument(
-        "--create-orders", type=int, default=2000, help="orders timed through order_create"
-    )
+    p.add_argument("--orders", type=int, default=100_000, help="orders in the database for the timeline")
+    p.add_argument("--create-orders", type=int, default=2000, help="orders timed through order_create")
     p.add_argument("--transition-orders-1", type=int, default=400, help="orders moved by 1 worker")
-    p.add_argument(
-        "--transition-orders-8", type=int, default=1600, help="orders moved by 8 workers"
-    )
+    p.add_argument("--transition-orders-8", type=int, default=1600, help="orders moved by 8 workers")
     p.add_argument(
         "--fill",
         choices=["clone", "service"],
@@ -848,9 +775,7 @@ def parse_args(argv: list[str]) -> argparse.Namespace:
         help="read the timeline of this many of the transitioned orders (only their notification"
         " jobs are delivered when it is <= --transition-orders-1)",
     )
-    p.add_argument(
-        "--profile", metavar="DIR", help="write cProfile stats of workers and timeline here"
-    )
+    p.add_argument("--profile", metavar="DIR", help="write cProfile stats of workers and timeline here")
     p.add_argument("--json", metavar="FILE", help="also write the results as JSON")
     p.add_argument("--child-db", help=argparse.SUPPRESS)
     p.add_argument("--child-url", help=argparse.SUPPRESS)

@@ -52,6 +52,8 @@ from decimal import Decimal
 from pathlib import Path
 from typing import Any
 
+from common import django_setup, log, pg_fresh_database
+
 REPO = Path(__file__).resolve().parent.parent
 BENCH_DB = "orderhub_bench_ws"
 # Share of active orders per state, roughly a busy afternoon.
@@ -75,10 +77,6 @@ TRANSITION_NAMES = {
 }
 
 
-def log(message: str) -> None:
-    print(f"[{time.strftime('%H:%M:%S')}] {message}", file=sys.stderr, flush=True)
-
-
 # --- database ---------------------------------------------------------------------------------
 
 
@@ -93,29 +91,12 @@ def fresh_database(kind: str) -> tuple[str, Any]:
         .stdout.strip()
         .splitlines()[-1]
     )
-    import psycopg
-
-    with psycopg.connect(url, autocommit=True) as conn:
-        conn.execute(f"DROP DATABASE IF EXISTS {BENCH_DB} WITH (FORCE)")
-        conn.execute(f"CREATE DATABASE {BENCH_DB}")
 
     def stop() -> None:
         if not running:
             subprocess.run([REPO / "scripts" / "pg.sh", "stop"], check=False)
 
-    return url.rsplit("/", 1)[0] + "/" + BENCH_DB, stop
-
-
-def django_setup(url: str) -> None:
-    import warnings
-
-    warnings.filterwarnings("ignore", message="No directory at")
-    os.environ["DATABASE_URL"] = url
-    os.environ.setdefault("DJANGO_SETTINGS_MODULE", "orderhub.settings")
-    os.environ.setdefault("ORDERHUB_LOG", "WARNING")
-    import django
-
-    django.setup()
+    return pg_fresh_database(url, BENCH_DB), stop
 
 
 # --- generating the orders ----------------------------------------------------------------------
