@@ -1,12 +1,15 @@
 """Benchmark: orders end to end through the fulfilment path, on SQLite and PostgreSQL.
 
-    .venv/bin/python bench/flow.py [--db sqlite|postgres|both] [--orders N] [--pg-url URL]
+    .venv/bin/python bench/flow.py [--db sqlite|postgres|both] [--orders N] [--clients 1,2] [--pg-url URL]
 
-N orders of 3 lines each go create → approve (automatic review, all 8 default rules) → split
-(default rules) → allocate (reserve stock) → waybill (simulated provider, carrier rules) →
-ship (consume stock, owe the report-back job), one transaction per step per order, one
-process. Prints orders/s per step and end to end. PostgreSQL: a fresh database in the cluster
-of --pg-url (default: `scripts/pg.sh start`). Figures: bench/README.md ("Fulfilment").
+Each client process takes its own N orders of 3 lines, one after the other, through create →
+approve (automatic review, all 8 default rules) → split (default rules) → allocate (reserve
+stock) → waybill (simulated provider, carrier rules) → ship (consume stock, owe the report-back
+job), one transaction per step, as an API client or a person at a screen would. Every client
+first takes --warm orders through uncounted (a running process), then all start together.
+Prints orders/s end to end (all clients' orders / wall time) and per step, and CPU per order,
+for each client count of --clients, on a fresh database (PostgreSQL: a database of its own in
+the cluster of --pg-url, default `scripts/pg.sh start`). Figures: bench/README.md ("Fulfilment").
 """
 
 from __future__ import annotations
@@ -37,23 +40,6 @@ def pg_base_url(given: str | None) -> str:
         return given
     out = subprocess.run([REPO / "scripts" / "pg.sh", "start"], check=True, stdout=subprocess.PIPE, text=True)
     return out.stdout.strip().splitlines()[-1]
-
-
-def run_child(script: str, db: str, args: argparse.Namespace, argv: list[str], dbname: str) -> dict[str, Any]:
-    """Run `script --child` against a fresh database of kind `db`; return its JSON result."""
-    tmpdir = tempfile.mkdtemp(prefix=f"orderhub-{dbname}-{db}-")
-    url = (
-        f"sqlite:///{tmpdir}/bench.sqlite3"
-        if db == "sqlite"
-        else pg_fresh_database(pg_base_url(args.pg_url), dbname)
-    )
-    out_file = Path(tmpdir) / "result.json"
-    subprocess.run(
-        [sys.executable, script, *argv, "--child-db", db, "--child-url", url, "--child-out", str(out_file)],
-        check=True,
-        cwd=tmpdir,
-    )
-    return json.loads(out_file.read_text())
 
 
 # --- inside a database run (child process) ------------------------------------------------------
@@ -173,87 +159,170 @@ def make_draft(n: int, skus: int) -> Any:
     )
 
 
-def flow(n_orders: int, skus: int) -> dict[str, Any]:
+def client_run(*, first: int, n_orders: int, skus: int, warm: int, go_file: Path, ready_file: Path) -> dict:
+    """Take orders first … first+n_orders-1 through the whole path, one transaction per step.
+
+    `warm` orders go through first, uncounted (a running process has its queries compiled and
+    its rule tables cached); then the client waits for `go_file`, so that all clients start
+    together, and times every step of every order.
+    """
+    from orderhub.accounts.models import User
     from orderhub.accounts.services import system_user
     from orderhub.fulfilment.allocation import order_allocate
     from orderhub.fulfilment.review import order_auto_review
     from orderhub.fulfilment.split import order_split
     from orderhub.fulfilment.waybills import waybills_issue
-    from orderhub.orders.models import Order
     from orderhub.orders.services import order_create, order_transition
 
-    users = setup_company(skus=skus, stock_per_sku=1_000_000)
-    cs, wh = users["cs"], users["wh"]
+    cs = User.objects.get(username="bench-cs")
+    wh = User.objects.get(username="bench-wh")
     bot = system_user()  # the autopilot looks it up once per run
     _ = cs.role_names, wh.role_names, bot.role_names
     seconds = dict.fromkeys(STEPS, 0.0)
     cpu = dict.fromkeys(STEPS, 0.0)
-    clock: dict[str, float] = {}
 
-    def start() -> None:
-        clock["wall"], clock["cpu"] = time.perf_counter(), time.process_time()
+    def one(n: int, timed: bool) -> bool:
+        """One order through every step; False when a step left it behind."""
+        marks = [(time.perf_counter(), time.process_time())]
+        order_id = order_create(draft=make_draft(n, skus), actor=cs)[0].pk
+        marks.append((time.perf_counter(), time.process_time()))
+        ok = order_auto_review(order_id=order_id, actor=bot).approved
+        marks.append((time.perf_counter(), time.process_time()))
+        cards = [order_id]
+        if ok:
+            cards = [p.pk for p in order_split(order_id=order_id, actor=bot).parts] or [order_id]
+        marks.append((time.perf_counter(), time.process_time()))
+        if ok:
+            ok = all(order_allocate(order_id=c, actor=bot).allocated for c in cards)
+        marks.append((time.perf_counter(), time.process_time()))
+        if ok:
+            ok = all(o.ok for c in cards for o in waybills_issue(order_ids=[c], actor=bot))
+        marks.append((time.perf_counter(), time.process_time()))
+        if ok:
+            for c in cards:
+                order_transition(order_id=c, to="shipped", actor=wh)
+        marks.append((time.perf_counter(), time.process_time()))
+        if timed:
+            for k, step in enumerate(STEPS):
+                seconds[step] += marks[k + 1][0] - marks[k][0]
+                cpu[step] += marks[k + 1][1] - marks[k][1]
+        return ok
 
-    def stop(step: str) -> None:
-        seconds[step] = time.perf_counter() - clock["wall"]
-        cpu[step] = time.process_time() - clock["cpu"]
-
-    ids: list[int] = []
-    start()
-    for n in range(n_orders):
-        ids.append(order_create(draft=make_draft(n, skus), actor=cs)[0].pk)
-    stop("create")
-    start()
-    approved = [i for i in ids if order_auto_review(order_id=i, actor=bot).approved]
-    stop("approve")
-    start()
-    cards: list[int] = []
-    for i in approved:
-        parts = order_split(order_id=i, actor=bot).parts
-        cards += [p.pk for p in parts] or [i]
-    stop("split")
-    start()
-    allocated = [i for i in cards if order_allocate(order_id=i, actor=bot).allocated]
-    stop("allocate")
-    start()
-    printed = [o.order_id for i in allocated for o in waybills_issue(order_ids=[i], actor=bot) if o.ok]
-    stop("waybill")
-    start()
-    for i in printed:
-        order_transition(order_id=i, to="shipped", actor=wh)
-    stop("ship")
-    total = sum(seconds.values())
-    shipped = Order.objects.filter(pk__in=ids, status="shipped").count()
+    for n in range(first - warm, first):
+        one(n, timed=False)
+    ready_file.write_text("ready")
+    while not go_file.exists():
+        time.sleep(0.005)
+    began, cpu0 = time.time(), time.process_time()
+    shipped = sum(one(n, timed=True) for n in range(first, first + n_orders))
     return {
         "orders": n_orders,
-        "approved": len(approved),
-        "cards": len(cards),
-        "shipped_orders": shipped,
-        "seconds": {k: round(v, 3) for k, v in seconds.items()},
-        "per_s": {k: round(n_orders / v, 1) if v else None for k, v in seconds.items()},
-        "end_to_end_per_s": round(n_orders / total, 1),
-        "cpu_seconds": {k: round(v, 3) for k, v in cpu.items()},
-        "end_to_end_per_cpu_s": round(n_orders / sum(cpu.values()), 1),
-        "load_average": os.getloadavg()[0],
+        "shipped": shipped,
+        "began": began,
+        "ended": time.time(),
+        "cpu_total": time.process_time() - cpu0,
+        "seconds": seconds,
+        "cpu_seconds": cpu,
     }
 
 
 def child_main(args: argparse.Namespace) -> None:
+    """One process: `--child-role setup` migrates and loads the company; `client` runs orders."""
+    if args.child_role == "setup":
+        django_setup(args.child_url)
+        setup_company(skus=args.skus, stock_per_sku=1_000_000)
+        Path(args.child_out).write_text(json.dumps({"server": server_description()}))
+        return
+    os.environ["ORDERHUB_SKIP_MIGRATE"] = "1"
     django_setup(args.child_url)
-    out = {"db": args.child_db, "server": server_description()}
-    out.update(flow(args.orders, args.skus))
-    log(f"{args.child_db}: {out}")
+    out = client_run(
+        first=args.child_first,
+        n_orders=args.orders,
+        skus=args.skus,
+        warm=args.warm,
+        go_file=Path(args.child_go),
+        ready_file=Path(args.child_out + ".ready"),
+    )
     Path(args.child_out).write_text(json.dumps(out))
+
+
+def run_database(db: str, args: argparse.Namespace, argv: list[str]) -> list[dict[str, Any]]:
+    """A fresh database of kind `db`, then each client count of --clients against it in turn."""
+    tmpdir = Path(tempfile.mkdtemp(prefix=f"orderhub-flow-{db}-"))
+    url = (
+        f"sqlite:///{tmpdir}/bench.sqlite3"
+        if db == "sqlite"
+        else pg_fresh_database(pg_base_url(args.pg_url), "orderhub_bench_flow")
+    )
+    base = [sys.executable, __file__, *argv, "--child-db", db, "--child-url", url]
+    setup_out = tmpdir / "setup.json"
+    subprocess.run([*base, "--child-role", "setup", "--child-out", str(setup_out)], check=True, cwd=tmpdir)
+    server = json.loads(setup_out.read_text())["server"]
+    results = []
+    offset = 0
+    for clients in [int(c) for c in args.clients.split(",")]:
+        go = tmpdir / f"go-{clients}"
+        outs = [tmpdir / f"client-{clients}-{i}.json" for i in range(clients)]
+        procs = []
+        for i, out in enumerate(outs):
+            first = offset + args.warm * (i + 1) + args.orders * i
+            cmd = [*base, "--child-role", "client", "--child-out", str(out), "--child-go", str(go)]
+            procs.append(subprocess.Popen([*cmd, "--child-first", str(first)], cwd=tmpdir))
+        offset += (args.warm + args.orders) * clients + args.warm
+        while not all(Path(f"{o}.ready").exists() for o in outs):
+            if any(p.poll() not in (None, 0) for p in procs):
+                raise SystemExit("a client failed while warming up")
+            time.sleep(0.01)
+        load_before = os.getloadavg()[0]
+        go.write_text("go")
+        for p in procs:
+            if p.wait() != 0:
+                raise SystemExit("a client failed")
+        runs = [json.loads(o.read_text()) for o in outs]
+        results.append(summarise(db, server, clients, runs, load_before))
+        log(f"{db}, {clients} client(s): {results[-1]}")
+    return results
+
+
+def summarise(db: str, server: str, clients: int, runs: list[dict], load_before: float) -> dict[str, Any]:
+    orders = sum(r["orders"] for r in runs)
+    wall = max(r["ended"] for r in runs) - min(r["began"] for r in runs)
+    step_s = {s: sum(r["seconds"][s] for r in runs) for s in STEPS}
+    step_cpu = {s: sum(r["cpu_seconds"][s] for r in runs) for s in STEPS}
+    cpu = sum(r["cpu_total"] for r in runs)
+    return {
+        "db": db,
+        "server": server,
+        "clients": clients,
+        "orders": orders,
+        "shipped": sum(r["shipped"] for r in runs),
+        "wall_s": round(wall, 3),
+        "end_to_end_per_s": round(orders / wall, 1),
+        "cpu_ms_per_order": round(1000 * cpu / orders, 2),
+        "end_to_end_per_cpu_s": round(orders / cpu, 1),
+        # Per step: orders/s while the clients were in that step (each client's seconds in it,
+        # as if they worked side by side), and CPU per order in it.
+        "per_s": {s: round(orders * clients / v, 1) if v else None for s, v in step_s.items()},
+        "step_ms": {s: round(1000 * v / orders, 2) for s, v in step_s.items()},
+        "step_cpu_ms": {s: round(1000 * v / orders, 2) for s, v in step_cpu.items()},
+        "load_average": [round(load_before, 2), round(os.getloadavg()[0], 2)],
+    }
 
 
 def parse_args(argv: list[str]) -> argparse.Namespace:
     p = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     p.add_argument("--db", choices=["sqlite", "postgres", "both"], default="both")
-    p.add_argument("--orders", type=int, default=2000)
+    p.add_argument("--orders", type=int, default=500, help="orders per client")
+    p.add_argument("--clients", default="1,2", help="client process counts to measure, e.g. 1,2")
+    p.add_argument("--warm", type=int, default=10, help="uncounted orders per client first")
     p.add_argument("--skus", type=int, default=200)
     p.add_argument("--pg-url", default=os.environ.get("BENCH_PG_URL"))
     p.add_argument("--child-db", help=argparse.SUPPRESS)
     p.add_argument("--child-url", help=argparse.SUPPRESS)
     p.add_argument("--child-out", help=argparse.SUPPRESS)
+    p.add_argument("--child-role", help=argparse.SUPPRESS)
+    p.add_argument("--child-go", help=argparse.SUPPRESS)
+    p.add_argument("--child-first", type=int, default=0, help=argparse.SUPPRESS)
     return p.parse_args(argv)
 
 
@@ -264,16 +333,21 @@ def main() -> None:
         child_main(args)
         return
     dbs = ["sqlite", "postgres"] if args.db == "both" else [args.db]
-    results = [run_child(__file__, db, args, argv, "orderhub_bench_flow") for db in dbs]
-    print(f"\nFulfilment flow: {args.orders} orders × 3 lines, one transaction per step per order, 1 process")
-    print(f"{'database':<34} {'end to end':>11} " + " ".join(f"{s:>9}" for s in STEPS))
+    results = [r for db in dbs for r in run_database(db, args, argv)]
+    print(f"\nFulfilment flow: {args.orders} orders × 3 lines per client, one transaction per step per order")
+    print(f"{'database, clients':<40} {'end to end':>11} " + " ".join(f"{s:>9}" for s in STEPS))
     for r in results:
         steps = " ".join(f"{r['per_s'][s]:>9.0f}" for s in STEPS)
-        print(f"{r['server']:<34} {r['end_to_end_per_s']:>9.0f}/s {steps}")
-        cpu = " ".join(f"{r['orders'] / r['cpu_seconds'][s]:>9.0f}" for s in STEPS)
-        print(f"{'  per CPU-second of this process':<34} {r['end_to_end_per_cpu_s']:>9.0f}/s {cpu}")
-        print(f"  (machine load average during the run: {r['load_average']:.1f}, {os.cpu_count()} cores)")
-    print("(orders/s; per step = orders / seconds spent in that step)")
+        print(f"{r['server'] + ', ' + str(r['clients']):<40} {r['end_to_end_per_s']:>9.0f}/s {steps}")
+        cpu = " ".join(f"{r['step_cpu_ms'][s]:>9.2f}" for s in STEPS)
+        label = f"  CPU ms per order ({r['end_to_end_per_cpu_s']:.0f} per CPU-s)"
+        print(f"{label:<40} {r['cpu_ms_per_order']:>9.2f}ms {cpu}")
+        print(
+            f"  ({r['shipped']} of {r['orders']} shipped; load average {r['load_average'][0]:.1f} before, "
+            f"{r['load_average'][1]:.1f} after; {os.cpu_count()} cores)"
+        )
+    print("(orders/s end to end = all clients' orders / wall time; per step = orders / time in that step;")
+    print(" CPU = the client processes' own CPU: SQLite's engine included, PostgreSQL's server not)")
 
 
 if __name__ == "__main__":
