@@ -8,28 +8,37 @@ warehouse can ship is split first (split.py) or held.
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 
-from django.db import transaction
+from django.db import connection, transaction
+from django.db.models import Exists, OuterRef, QuerySet
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from orderhub.accounts.models import User
 from orderhub.accounts.roles import Role
 from orderhub.accounts.services import system_user
-from orderhub.core.errors import InvalidTransition
+from orderhub.core.errors import AppError, InvalidTransition, NotFound, PermissionDenied, ValidationFailed
 from orderhub.fulfilment.config import cached
-from orderhub.fulfilment.entities import entities_assign
+from orderhub.fulfilment.entities import entities_assign, entities_decide
 from orderhub.fulfilment.models import AllocationPolicy, ProvincePreference
 from orderhub.fulfilment.rows import has_parts, order_locked, with_references
 from orderhub.inventory.models import Stock, Warehouse
-from orderhub.inventory.services import InsufficientStock, ReserveLine, Shortfall, stock_reserve
-from orderhub.orders.models import HoldReason, Order
+from orderhub.inventory.services import (
+    InsufficientStock,
+    ReserveLine,
+    Shortfall,
+    WaveReserveLine,
+    stock_reserve,
+    stock_reserve_wave,
+)
+from orderhub.orders.models import HoldReason, Order, OrderLine
+from orderhub.orders.permissions import can_see, may_perform
 from orderhub.orders.services import order_hold, order_transition
-from orderhub.orders.states import OrderStatus
+from orderhub.orders.states import TRANSITIONS_BY_NAME, OrderStatus
 
 
 @dataclass
@@ -164,11 +173,14 @@ class AllocationResult:
     details: dict[str, Any]
 
 
-def _context(order: Order) -> AllocationContext:
+Line = tuple[int | None, str, int]  # (sku_id, sku_code, quantity) of one order line
+
+
+def _context(order: Order, lines: Iterable[Line]) -> AllocationContext:
     needs: dict[int, int] = {}
     codes: dict[int, str] = {}
     unknown = []
-    for sku_id, code, qty in order.lines.values_list("sku_id", "sku_code", "quantity"):
+    for sku_id, code, qty in lines:
         if sku_id is None:
             unknown.append(code)
             continue
@@ -178,6 +190,54 @@ def _context(order: Order) -> AllocationContext:
         raise InvalidTransition(_("订单含未知商品：%(c)s") % {"c": "、".join(unknown)}, field="lines")
     prefs = cached("province_preferences", _preferences).get(order.province, {})
     return AllocationContext(order=order, needs=needs, sku_codes=codes, preferences=prefs)
+
+
+def _not_allocatable(order: Order, has_parts_: bool) -> InvalidTransition | None:
+    """Why this order cannot be allocated at all (not a stock question), else None."""
+    if order.status != OrderStatus.SPLIT:
+        return InvalidTransition(
+            _("订单 %(no)s 不在「已拆单」状态，不能分仓") % {"no": order.order_no}, field="status"
+        )
+    if order.parent_id is None and has_parts_:  # a part never has parts of its own
+        return InvalidTransition(_("母单按子单分仓"), field="id")
+    return None
+
+
+@dataclass
+class Decision:
+    """The ranking of one order against the (locked) stock rows: the chosen warehouse and why."""
+
+    ctx: AllocationContext
+    cands: list[Candidate]
+    chosen: Candidate | None
+    details: dict[str, Any]
+
+
+def allocation_decide(ctx: AllocationContext, stocks: list[Stock], warehouses: list[Warehouse]) -> Decision:
+    """Rank the warehouses that can ship every line by the order's policy; record why."""
+    policy, keys = policy_for(ctx.order)
+    cands = candidates_build(ctx, stocks, warehouses)
+    ranked = candidates_rank(ctx, [c for c in cands if c.covers], keys)
+    details: dict[str, Any] = {
+        "rule": "allocation",
+        "policy": policy,
+        "strategies": keys,
+        "province": ctx.order.province,
+        "ranking": [
+            {"warehouse": c.warehouse.code, "covers": c.covers, "key": list(k[:-1])} for c, k in ranked
+        ],
+        "needs": {ctx.sku_codes[s]: q for s, q in ctx.needs.items()},
+    }
+    return Decision(ctx=ctx, cands=cands, chosen=ranked[0][0] if ranked else None, details=details)
+
+
+def _stocks_locked(sku_ids: Iterable[int], warehouse_ids: Iterable[int]) -> list[Stock]:
+    # Every candidate stock row, locked in primary-key order before availability is read.
+    return list(
+        Stock.objects.select_for_update()
+        .filter(sku_id__in=set(sku_ids), warehouse_id__in=list(warehouse_ids))
+        .order_by("pk")
+    )
 
 
 def order_allocate(
@@ -197,37 +257,17 @@ def order_allocate(
     automatic = Role.SYSTEM in actor.role_names
     with transaction.atomic():
         order = with_references(order_locked(order_id))
-        if order.status != OrderStatus.SPLIT:
-            raise InvalidTransition(
-                _("订单 %(no)s 不在「已拆单」状态，不能分仓") % {"no": order.order_no}, field="status"
-            )
-        if order.parent_id is None and has_parts(order.pk):  # a part never has parts of its own
-            raise InvalidTransition(_("母单按子单分仓"), field="id")
-        ctx = _context(order)
-        policy, keys = policy_for(order)
+        refusal = _not_allocatable(order, order.parent_id is None and has_parts(order.pk))
+        if refusal is not None:
+            raise refusal
+        ctx = _context(order, order.lines.values_list("sku_id", "sku_code", "quantity"))
         warehouses = active_warehouses()
         if warehouse_id is not None:
             warehouses = [w for w in warehouses if w.pk == warehouse_id]
-        # Lock every candidate stock row in primary-key order before reading availability.
-        stocks = list(
-            Stock.objects.select_for_update()
-            .filter(sku_id__in=ctx.needs, warehouse_id__in=[w.pk for w in warehouses])
-            .order_by("pk")
-        )
-        cands = candidates_build(ctx, stocks, warehouses)
-        ranked = candidates_rank(ctx, [c for c in cands if c.covers], keys)
-        details: dict[str, Any] = {
-            "rule": "allocation",
-            "policy": policy,
-            "strategies": keys,
-            "province": order.province,
-            "ranking": [
-                {"warehouse": c.warehouse.code, "covers": c.covers, "key": list(k[:-1])} for c, k in ranked
-            ],
-            "needs": {ctx.sku_codes[s]: q for s, q in ctx.needs.items()},
-        }
-        if ranked:
-            chosen = ranked[0][0]
+        stocks = _stocks_locked(ctx.needs, [w.pk for w in warehouses])
+        decision = allocation_decide(ctx, stocks, warehouses)
+        chosen, details = decision.chosen, decision.details
+        if chosen is not None:
             try:
                 stock_reserve(
                     order=order,
@@ -239,17 +279,17 @@ def order_allocate(
                     locked=True,
                 )
             except InsufficientStock:  # cannot happen under the locks; treated as a shortfall anyway
-                ranked = []
-        if not ranked and warehouse_id is not None:
+                chosen = None
+        if chosen is None and warehouse_id is not None:
             # A person chose the warehouse: tell them what it lacks; the order stays where it is.
-            shortfalls = shortfalls_of(ctx, cands)
+            shortfalls = shortfalls_of(ctx, decision.cands)
             raise InsufficientStock(
                 _("所选仓库库存不足：") + "；".join(s.text() for s in shortfalls),
                 field="warehouse",
                 details={"shortfalls": [s.__dict__ for s in shortfalls]},
             )
-        if not ranked:
-            return _hold(order, ctx, cands, details, actor, automatic, now)
+        if chosen is None:
+            return _hold(order, ctx, decision.cands, details, actor, automatic, now)
         details["warehouse"] = chosen.warehouse.code
         details["entities"] = entities_assign(order, chosen.warehouse, warehouse_id=chosen.warehouse.pk)
         moved = order_transition(
@@ -258,10 +298,14 @@ def order_allocate(
             actor=actor,
             details={"allocation": details},
             automatic=automatic,
-            reason=_("分配至 %(wh)s") % {"wh": chosen.warehouse.name},
+            reason=_allocated_to(chosen.warehouse),
             now=now,
         )
         return AllocationResult(order=moved, allocated=True, warehouse=chosen.warehouse, details=details)
+
+
+def _allocated_to(warehouse: Warehouse) -> str:
+    return _("分配至 %(wh)s") % {"wh": warehouse.name}
 
 
 def _hold(
@@ -272,8 +316,9 @@ def _hold(
     actor: User,
     automatic: bool,
     now: datetime,
+    shortfalls: list[Shortfall] | None = None,
 ) -> AllocationResult:
-    shortfalls = shortfalls_of(ctx, cands)
+    shortfalls = shortfalls if shortfalls is not None else shortfalls_of(ctx, cands)
     text = _("库存不足，无法分仓：") + "；".join(s.text() for s in shortfalls)
     details["shortfalls"] = [s.__dict__ for s in shortfalls]
     moved = order_transition(
@@ -287,3 +332,197 @@ def _hold(
     )
     order_hold(order_id=order.pk, reason=HoldReason.STOCK_CONFLICT, actor=actor, detail=text[:255], now=now)
     return AllocationResult(order=moved, allocated=False, warehouse=None, details=details)
+
+
+# --- waves: the next N orders allocated together ------------------------------------------------
+
+WAVE_CHUNK = 200  # orders per transaction: long enough to share the locks, short enough to queue
+# The board's urgency (its index serves the queue): higher priority, then longest in the state.
+URGENCY = ("-priority", "status_changed_at", "pk")
+
+
+@dataclass
+class WaveResult:
+    """What an allocation wave did: orders allocated, held for stock, and left (with why)."""
+
+    allocated: list[AllocationResult] = field(default_factory=list)
+    held: list[AllocationResult] = field(default_factory=list)
+    skipped: list[tuple[int, AppError]] = field(default_factory=list)
+
+
+def _ready_to_allocate() -> QuerySet[Order]:
+    """Cards in 已拆单 that are allocated themselves: parts, and orders never split into parts."""
+    return Order.objects.filter(status=OrderStatus.SPLIT).filter(
+        ~Exists(Order.objects.filter(parent_id=OuterRef("pk")))
+    )
+
+
+def allocation_queue(*, limit: int) -> list[int]:
+    """The next orders waiting for allocation: most urgent first, then longest in 已拆单."""
+    qs = _ready_to_allocate().order_by(*URGENCY)
+    return list(qs.values_list("pk", flat=True)[:limit])
+
+
+def orders_allocate(
+    *,
+    order_ids: Sequence[int] | None = None,
+    limit: int | None = None,
+    actor: User | None = None,
+    now: datetime | None = None,
+    chunk: int = WAVE_CHUNK,
+) -> WaveResult:
+    """Allocate a wave — the given orders, or the next `limit` waiting — as `order_allocate` would each.
+
+    One transaction per `chunk` orders: the orders locked (in id order; the next ones with SKIP
+    LOCKED, so two waves take different orders), then the stock rows of every SKU involved,
+    locked once in primary-key order (the order every allocation uses: waves and single
+    allocations queue, never deadlock). Each order is decided by the same ranking as one
+    allocation, most urgent first, against counters that already hold the wave's earlier
+    reservations; the counters then move once per stock row. An order that may not be
+    allocated (wrong state, unknown SKU, out of the actor's scope) is left as it is, in `skipped`.
+    """
+    if (order_ids is None) == (limit is None):
+        raise ValidationFailed(_("请给出订单或数量（二选一）"), field="order_ids")
+    now = now or timezone.now()
+    actor = actor or system_user()
+    if not may_perform(actor, TRANSITIONS_BY_NAME["allocate"]):
+        raise PermissionDenied(_("您的角色不能执行「%(action)s」") % {"action": _("开始分仓")})
+    result = WaveResult()
+    if order_ids is not None:
+        ids = sorted(set(order_ids))
+        for start in range(0, len(ids), chunk):
+            _wave_chunk(result, actor=actor, now=now, order_ids=ids[start : start + chunk])
+        return result
+    seen: set[int] = set()
+    left = limit or 0
+    while left > 0:
+        taken = _wave_chunk(result, actor=actor, now=now, limit=min(chunk, left), seen=seen)
+        if not taken:
+            break
+        left -= taken
+    return result
+
+
+def _wave_orders_locked(order_ids: list[int] | None, limit: int, seen: set[int]) -> list[Order]:
+    if order_ids is not None:
+        return list(Order.objects.select_for_update().filter(pk__in=order_ids).order_by("pk"))
+    skip = connection.features.has_select_for_update_skip_locked
+    qs = _ready_to_allocate().exclude(pk__in=seen).select_for_update(skip_locked=skip)
+    return list(qs.order_by(*URGENCY)[:limit])
+
+
+def _wave_chunk(
+    result: WaveResult,
+    *,
+    actor: User,
+    now: datetime,
+    order_ids: list[int] | None = None,
+    limit: int = 0,
+    seen: set[int] | None = None,
+) -> int:
+    """One transaction of a wave; returns how many orders it locked."""
+    automatic = Role.SYSTEM in actor.role_names
+    with transaction.atomic():
+        orders = _wave_orders_locked(order_ids, limit, seen if seen is not None else set())
+        if seen is not None:
+            seen.update(o.pk for o in orders)
+        if order_ids is not None:
+            found = {o.pk for o in orders}
+            result.skipped += [
+                (i, NotFound(_("订单 %(id)s 不存在") % {"id": i}, field="id"))
+                for i in order_ids
+                if i not in found
+            ]
+        contexts = _wave_contexts(orders, actor, result)
+        warehouses = active_warehouses()
+        stocks = _stocks_locked({s for c in contexts for s in c.needs}, [w.pk for w in warehouses])
+        reserve: list[WaveReserveLine] = []
+        allocated: list[Decision] = []
+        held: list[tuple[Decision, list[Shortfall]]] = []
+        # Scarce stock goes to the most urgent orders of the wave first.
+        urgency = lambda c: (-c.order.priority, c.order.status_changed_at, c.order.pk)  # noqa: E731
+        for ctx in sorted(contexts, key=urgency):
+            decision = allocation_decide(ctx, stocks, warehouses)
+            if decision.chosen is None:
+                held.append((decision, shortfalls_of(ctx, decision.cands)))
+                continue
+            for sku_id, qty in ctx.needs.items():
+                stock = decision.chosen.stocks[sku_id]
+                stock.reserved += qty  # the next orders of the wave see what this one took
+                reserve.append(WaveReserveLine(ctx.order.pk, stock.pk, qty))
+            decision.details["warehouse"] = decision.chosen.warehouse.code
+            allocated.append(decision)
+        stock_reserve_wave(lines=reserve, actor=actor, note=_("分仓占用"))
+        _entities_assign_wave(allocated)
+        for decision in allocated:
+            _moved(result, decision, actor, automatic, now)
+        for decision, shortfalls in held:
+            ctx = decision.ctx
+            result.held.append(
+                _hold(ctx.order, ctx, decision.cands, decision.details, actor, automatic, now, shortfalls)
+            )
+    return len(orders)
+
+
+def _wave_contexts(orders: list[Order], actor: User, result: WaveResult) -> list[AllocationContext]:
+    """The allocatable orders' needs (lines read with one query); the others go to `skipped`."""
+    ids = [o.pk for o in orders]
+    parents = set(
+        Order.objects.filter(parent_id__in=[o.pk for o in orders if o.parent_id is None]).values_list(
+            "parent_id", flat=True
+        )
+    )
+    lines: dict[int, list[Line]] = {i: [] for i in ids}
+    for order_id, sku_id, code, qty in OrderLine.objects.filter(order_id__in=ids).values_list(
+        "order_id", "sku_id", "sku_code", "quantity"
+    ):
+        lines[order_id].append((sku_id, code, qty))
+    out = []
+    for order in orders:
+        try:
+            if not can_see(actor, order):
+                raise NotFound(_("订单 %(id)s 不存在") % {"id": order.pk}, field="id")
+            refusal = _not_allocatable(order, order.pk in parents)
+            if refusal is not None:
+                raise refusal
+            out.append(_context(with_references(order), lines[order.pk]))
+        except AppError as e:
+            result.skipped.append((order.pk, e))
+    return out
+
+
+def _entities_assign_wave(allocated: list[Decision]) -> None:
+    """Warehouse and legal entities of every allocated order: one UPDATE per distinct change."""
+    groups: dict[tuple[tuple[str, int], ...], list[Order]] = {}
+    for decision in allocated:
+        order, wh = decision.ctx.order, decision.chosen.warehouse  # type: ignore[union-attr]
+        decided = entities_decide(order, wh)
+        decision.details["entities"] = decided
+        changes = {
+            f"{role}_entity_id": d["entity_id"]
+            for role, d in decided.items()
+            if getattr(order, f"{role}_entity_id") != d["entity_id"]
+        }
+        changes["warehouse_id"] = wh.pk
+        groups.setdefault(tuple(sorted(changes.items())), []).append(order)
+    for changes, orders in groups.items():
+        Order.objects.filter(pk__in=[o.pk for o in orders]).update(**dict(changes))
+        for order in orders:
+            for k, v in changes:
+                setattr(order, k, v)
+
+
+def _moved(result: WaveResult, decision: Decision, actor: User, automatic: bool, now: datetime) -> None:
+    wh = decision.chosen.warehouse  # type: ignore[union-attr]
+    moved = order_transition(
+        order_id=decision.ctx.order.pk,
+        to=OrderStatus.ALLOCATING,
+        actor=actor,
+        details={"allocation": decision.details},
+        automatic=automatic,
+        reason=_allocated_to(wh),
+        now=now,
+    )
+    result.allocated.append(
+        AllocationResult(order=moved, allocated=True, warehouse=wh, details=decision.details)
+    )
