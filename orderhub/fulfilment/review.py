@@ -3,6 +3,12 @@
 Each rule is a function in a registry returning a verdict with the inputs it looked at; the
 verdicts are stored (ReviewRun) and put on the order's timeline, so every automatic approval or
 hold says which rule decided and why.
+
+The rules read (lines, stock, look-alike orders, open amounts) before the write transaction
+opens: SQLite takes its one write lock at BEGIN, so reading inside would keep every other writer
+waiting. The version the rules saw is checked under the lock; an order changed in between is
+reviewed again. The per-order reads are compiled once (core.db.CompiledRows), since building
+them costs more CPU than running them.
 """
 
 from __future__ import annotations
@@ -14,19 +20,20 @@ from datetime import datetime, timedelta
 from decimal import Decimal, InvalidOperation
 from typing import Any
 
-from django.db import transaction
+from django.db import connection, transaction
 from django.db.models import Sum
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from orderhub.accounts.models import User
 from orderhub.accounts.services import system_user
-from orderhub.core.errors import InvalidTransition
+from orderhub.core.db import CompiledRows
+from orderhub.core.errors import Conflict, InvalidTransition, NotFound
 from orderhub.fulfilment.config import cached
 from orderhub.fulfilment.models import BlacklistEntry, ReviewRule, ReviewRun
-from orderhub.fulfilment.rows import order_locked, with_customer
+from orderhub.fulfilment.rows import RowInserter, order_locked, order_row, with_customer
 from orderhub.inventory.models import Stock
-from orderhub.orders.models import HoldReason, Order, OrderHold, PhoneKind
+from orderhub.orders.models import HoldReason, Order, OrderHold, OrderLine, PhoneKind
 from orderhub.orders.services import order_hold, order_hold_release, order_transition
 from orderhub.orders.states import OrderStatus
 
@@ -73,10 +80,32 @@ def rule_choices() -> list[tuple[str, str]]:
     return [(k, s.label) for k, s in RULES.items()]
 
 
+_LINES = CompiledRows(
+    lambda order_id: OrderLine.objects.filter(order_id=order_id).values_list("sku_id", "sku_code", "quantity")
+)
+# Available units per SKU of the order, over every active warehouse.
+_AVAILABLE = CompiledRows(
+    lambda order_id: (
+        Stock.objects.filter(
+            sku_id__in=OrderLine.objects.filter(order_id=order_id).values("sku_id"), warehouse__active=True
+        )
+        .values("sku_id")
+        .annotate(n=Sum("on_hand") - Sum("reserved"))
+        .values_list("sku_id", "n")
+    )
+)
+_OPEN_HOLDS = CompiledRows(
+    lambda order_id: OrderHold.objects.filter(order_id=order_id, resolved_at__isnull=True).values_list(
+        "pk", "reason"
+    )
+)
+_REVIEW_RUNS = RowInserter(ReviewRun)
+
+
 def _lines(order: Order) -> list[tuple[int | None, str, int]]:
     """(sku_id, sku_code, quantity) of the order's lines, read once per review."""
     if "_review_lines" not in order.__dict__:
-        order.__dict__["_review_lines"] = list(order.lines.values_list("sku_id", "sku_code", "quantity"))
+        order.__dict__["_review_lines"] = _LINES.rows(order.pk)
     return order.__dict__["_review_lines"]
 
 
@@ -124,12 +153,7 @@ def _stock(order: Order, p: dict[str, Any]) -> tuple[bool, str, dict[str, Any]]:
             continue  # an unknown SKU is the review's other concern, not a stock shortfall
         needs[sku_id] = needs.get(sku_id, 0) + qty
         codes[sku_id] = code
-    avail = dict(
-        Stock.objects.filter(sku_id__in=needs, warehouse__active=True)
-        .values("sku_id")
-        .annotate(n=Sum("on_hand") - Sum("reserved"))
-        .values_list("sku_id", "n")
-    )
+    avail = dict(_AVAILABLE.rows(order.pk)) if needs else {}
     short = {codes[s]: [q, avail.get(s, 0)] for s, q in needs.items() if avail.get(s, 0) < q}
     text = "；".join(
         _("%(c)s 需 %(q)s，可用 %(a)s") % {"c": c, "q": q, "a": a} for c, (q, a) in short.items()
@@ -185,28 +209,41 @@ def _remark(order: Order, p: dict[str, Any]) -> tuple[bool, str, dict[str, Any]]
     return not found, _("备注含：%(k)s") % {"k": "、".join(found)} if found else "", {"found": found}
 
 
+# Other live top-level orders to the same receiver, within the window, sharing a SKU code with
+# this order's lines. Only quoted model metadata in the text; every value is a bound parameter.
+_DUPLICATES = (
+    'SELECT DISTINCT o."order_no" FROM "orders_order" o'
+    ' INNER JOIN "orders_orderline" l ON l."order_id" = o."id"'
+    ' WHERE o."receiver_phone" = %s AND o."receiver_name" = %s'
+    ' AND o."ordered_at" >= %s AND o."ordered_at" <= %s AND o."parent_id" IS NULL'
+    ' AND l."sku_code" IN (SELECT m."sku_code" FROM "orders_orderline" m WHERE m."order_id" = %s)'
+    ' AND o."id" NOT IN (%s, %s) AND o."status" <> %s'
+    ' ORDER BY o."order_no" LIMIT 5'
+)
+
+
 @review_rule("duplicate", "疑似重复", HoldReason.DUPLICATE, {"hours": 24})
 def _duplicate(order: Order, p: dict[str, Any]) -> tuple[bool, str, dict[str, Any]]:
     hours = float(p.get("hours", 24))
     if not order.receiver_phone:
         return True, "", {"hours": hours}
     window = timedelta(hours=hours)
-    codes = [code for _sku, code, _qty in _lines(order)]
-    others = (
-        Order.objects.filter(
-            receiver_phone=order.receiver_phone,
-            receiver_name=order.receiver_name,
-            ordered_at__gte=order.ordered_at - window,
-            ordered_at__lte=order.ordered_at + window,
-            parent__isnull=True,
-            lines__sku_code__in=codes,
+    at = connection.ops.adapt_datetimefield_value
+    with connection.cursor() as cur:
+        cur.execute(
+            _DUPLICATES,
+            [
+                order.receiver_phone,
+                order.receiver_name,
+                at(order.ordered_at - window),
+                at(order.ordered_at + window),
+                order.pk,
+                order.pk,
+                order.parent_id or 0,  # a part is no duplicate of its own parent
+                OrderStatus.CANCELLED.value,
+            ],
         )
-        .exclude(pk__in=[order.pk, order.parent_id or 0])  # a part is no duplicate of its own parent
-        .exclude(status=OrderStatus.CANCELLED)
-        .values_list("order_no", flat=True)
-        .distinct()[:5]
-    )
-    others = list(others)
+        others = [no for (no,) in cur.fetchall()]
     detail = _("%(h)s 小时内同收货人同商品：%(o)s") % {"h": hours, "o": "、".join(others)} if others else ""
     return not others, detail, {"hours": hours, "matches": others}
 
@@ -259,53 +296,81 @@ class ReviewOutcome:
     verdicts: list[Verdict]
 
 
+_ATTEMPTS = 3
+
+
 def order_auto_review(
     *, order_id: int, actor: User | None = None, now: datetime | None = None
 ) -> ReviewOutcome:
     """Run every review rule on an order in 待审核: approve it (→ 已拆单) or hold it with reasons.
 
-    `actor` is the system account (pass it to save a lookup per order in a batch).
+    `actor` is the system account (pass it to save a lookup per order in a batch). The rules
+    read before the write transaction; if the order changes in between, it is reviewed again.
     """
     now = now or timezone.now()
     actor = actor or system_user()
+    for attempt in range(_ATTEMPTS):
+        seen = order_row(order_id)
+        if seen is None:
+            raise NotFound(_("订单 %(id)s 不存在") % {"id": order_id}, field="id")
+        if seen.status != OrderStatus.PENDING_REVIEW:
+            raise InvalidTransition(_("订单 %(no)s 不在待审核") % {"no": seen.order_no}, field="status")
+        verdicts = order_evaluate(with_customer(seen))
+        open_holds = _OPEN_HOLDS.rows(seen.pk)
+        try:
+            return _review_record(seen, verdicts, open_holds, actor, now)
+        except Conflict as e:
+            if e.code != "version_conflict" or attempt == _ATTEMPTS - 1:
+                raise
+    raise AssertionError("unreachable")  # pragma: no cover
+
+
+def _review_record(
+    seen: Order, verdicts: list[Verdict], open_holds: list[tuple[int, str]], actor: User, now: datetime
+) -> ReviewOutcome:
+    """Write the review of the order as the rules `seen` it, in one short transaction.
+
+    Raises Conflict (version_conflict) when the order changed since; nothing is written then.
+    """
+    failed = [v for v in verdicts if not v.passed]
+    results = [v.as_dict() for v in verdicts]
+    releasable = {RULES[v.rule].hold for v in verdicts if v.passed and RULES[v.rule].auto_release}
+    release = [hold_id for hold_id, reason in open_holds if reason in releasable]
+    approve = not failed and len(release) == len(open_holds)
+    move = {
+        "to": OrderStatus.SPLIT,
+        "actor": actor,
+        "automatic": True,
+        "reason": _("自动审单通过（%(n)s 条规则）") % {"n": len(verdicts)},
+        "details": {
+            "review": [{"rule": v.rule, "name": v.name, "passed": True, "inputs": v.inputs} for v in verdicts]
+        },
+        "now": now,
+    }
     with transaction.atomic():
-        order = order_locked(order_id)
-        if order.status != OrderStatus.PENDING_REVIEW:
-            raise InvalidTransition(_("订单 %(no)s 不在待审核") % {"no": order.order_no}, field="status")
-        verdicts = order_evaluate(with_customer(order))
-        failed = [v for v in verdicts if not v.passed]
-        results = [v.as_dict() for v in verdicts]
-        passed_keys = {v.rule for v in verdicts if v.passed}
-        releasable = {RULES[k].hold for k in passed_keys if RULES[k].auto_release}
-        open_holds = list(OrderHold.objects.filter(order=order, resolved_at__isnull=True))
-        for hold in [h for h in open_holds if h.reason in releasable]:
+        if approve and not release:
+            # The common case: the transition itself checks, under its lock, that the order is
+            # still the version the rules saw.
+            moved = order_transition(order_id=seen.pk, expected_version=seen.version, **move)
+            _REVIEW_RUNS.insert(order_id=seen.pk, at=now, outcome=ReviewRun.Outcome.APPROVED, results=results)
+            return ReviewOutcome(moved, True, verdicts)
+        order = order_locked(seen.pk)
+        if order.version != seen.version:
+            raise Conflict(_("订单已被他人修改，请刷新后重试"), code="version_conflict")
+        for hold_id in release:
             order_hold_release(
-                order_id=order.pk, hold_id=hold.pk, actor=actor, resolution=_("自动审单复核通过"), now=now
+                order_id=order.pk, hold_id=hold_id, actor=actor, resolution=_("自动审单复核通过"), now=now
             )
-        ReviewRun.objects.create(
-            order=order, at=now, outcome="held" if failed else "approved", results=results
-        )
+        # The run records the rules' verdict; an open hold of a person's keeps the order held.
+        outcome = ReviewRun.Outcome.HELD if failed else ReviewRun.Outcome.APPROVED
+        _REVIEW_RUNS.insert(order_id=order.pk, at=now, outcome=outcome, results=results)
         for v in failed:
             order_hold(
                 order_id=order.pk, reason=v.hold, actor=actor, detail=f"[{v.name}] {v.detail}"[:255], now=now
             )
-        if failed or any(h.reason not in releasable for h in open_holds):
-            order.refresh_from_db()
-            return ReviewOutcome(order, False, verdicts)
-        moved = order_transition(
-            order_id=order.pk,
-            to=OrderStatus.SPLIT,
-            actor=actor,
-            automatic=True,
-            reason=_("自动审单通过（%(n)s 条规则）") % {"n": len(verdicts)},
-            details={
-                "review": [
-                    {"rule": v.rule, "name": v.name, "passed": True, "inputs": v.inputs} for v in verdicts
-                ]
-            },
-            now=now,
-        )
-        return ReviewOutcome(moved, True, verdicts)
+        if not approve:
+            return ReviewOutcome(order_row(order.pk) or order, False, verdicts)
+        return ReviewOutcome(order_transition(order_id=order.pk, **move), True, verdicts)
 
 
 @dataclass
