@@ -4,6 +4,10 @@ Rules refine a list of parcels in table order: apart by handling (fragile, overs
 by warehouse availability (when no single warehouse can ship everything), by maximum parcel
 weight. One parcel means no split: the order itself moves on. Parts are orders with `parent`
 and `part_no`, numbered `<order_no>-1`, `-2`, …; the parent follows its parts (effects.py).
+
+The plan is made before any write transaction (SQLite's one write lock is taken at BEGIN): an
+order that needs no split is never written, and one that does is locked, checked to be the
+version planned for, and divided.
 """
 
 from __future__ import annotations
@@ -21,11 +25,12 @@ from django.utils.translation import gettext as _
 from orderhub.accounts.models import User
 from orderhub.accounts.services import system_user
 from orderhub.catalog.models import Sku
-from orderhub.core.errors import InvalidTransition, ValidationFailed
+from orderhub.core.db import CompiledRows
+from orderhub.core.errors import Conflict, InvalidTransition, NotFound, ValidationFailed
 from orderhub.fulfilment.allocation import active_warehouses
 from orderhub.fulfilment.config import cached
 from orderhub.fulfilment.models import SplitRule
-from orderhub.fulfilment.rows import has_parts, order_locked
+from orderhub.fulfilment.rows import has_parts, order_locked, order_row
 from orderhub.inventory.models import Stock
 from orderhub.orders.audit import log_append
 from orderhub.orders.models import LogAction, Order, OrderLine
@@ -87,20 +92,28 @@ def _by_handling(parcels: list[Parcel], params: dict[str, Any]) -> list[Parcel]:
     return out
 
 
-def _availability(sku_ids: set[int]) -> dict[int, dict[int, int]]:
+# Stock of every SKU on the order's lines in the active warehouses.
+_STOCK = CompiledRows(
+    lambda order_id: Stock.objects.filter(
+        sku_id__in=OrderLine.objects.filter(order_id=order_id).values("sku_id"), warehouse__active=True
+    ).values_list("warehouse_id", "sku_id", "on_hand", "reserved")
+)
+
+
+def _availability(order_id: int) -> dict[int, dict[int, int]]:
     """warehouse_id → sku_id → available (unlocked: advice for splitting; allocation re-checks)."""
     avail: dict[int, dict[int, int]] = {}
-    rows = Stock.objects.filter(sku_id__in=sku_ids, warehouse__active=True).values_list(
-        "warehouse_id", "sku_id", "on_hand", "reserved"
-    )
-    for wh, sku, on_hand, reserved in rows:
+    for wh, sku, on_hand, reserved in _STOCK.rows(order_id):
         avail.setdefault(wh, {})[sku] = on_hand - reserved
     return avail
 
 
 def _by_warehouse(parcels: list[Parcel], params: dict[str, Any]) -> list[Parcel]:
-    sku_ids = {p.line.sku_id for parcel in parcels for p in parcel.pieces if p.line.sku_id}
-    avail = _availability(sku_ids)
+    order_ids = {p.line.order_id for parcel in parcels for p in parcel.pieces}
+    avail: dict[int, dict[int, int]] = {}
+    for order_id in order_ids:  # one order's lines: one read
+        for wh, stock in _availability(order_id).items():
+            avail.setdefault(wh, {}).update(stock)
     priority = {w.pk: w.priority for w in active_warehouses()}
     out = []
     for parcel in parcels:
@@ -164,8 +177,32 @@ SPLITTERS = {
 }
 
 
+_LINE_FIELDS = [f.attname for f in OrderLine._meta.concrete_fields]
+_SKU_FIELDS = ["weight_g", "fragile", "oversize", "liquid"]  # what the splitters look at
+_LINES = CompiledRows(
+    lambda order_id: (
+        OrderLine.objects.filter(order_id=order_id)
+        .order_by("line_no")
+        .values_list(*_LINE_FIELDS, *(f"sku__{f}" for f in _SKU_FIELDS))
+    )
+)
+
+
+def _lines_with_skus(order_id: int) -> list[OrderLine]:
+    """The order's lines, each with its SKU's handling flags and weight (the SKU's other fields
+    are not read)."""
+    n = len(_LINE_FIELDS)
+    lines = []
+    for row in _LINES.rows(order_id):
+        line = OrderLine.from_db("default", _LINE_FIELDS, row[:n])
+        if line.sku_id is not None:
+            line.sku = Sku.from_db("default", ["id", *_SKU_FIELDS], (line.sku_id, *row[n:]))
+        lines.append(line)
+    return lines
+
+
 def parcels_plan(order: Order, rules: list[tuple[str, dict[str, Any]]] | None = None) -> list[Parcel]:
-    lines = list(order.lines.select_related("sku").order_by("line_no"))
+    lines = _lines_with_skus(order.pk)
     parcels = [Parcel([Piece(ln, ln.quantity) for ln in lines])]
     for kind, params in rules if rules is not None else rules_configured():
         parcels = SPLITTERS[kind](parcels, params)
@@ -179,8 +216,7 @@ class SplitResult:
     details: dict[str, Any]
 
 
-def _locked_for_split(order_id: int) -> Order:
-    order = order_locked(order_id)
+def _splittable(order: Order) -> Order:
     if order.status != OrderStatus.SPLIT or order.parent_id is not None:
         raise InvalidTransition(_("只有已审核（已拆单）的母单可以拆分"), field="status")
     if has_parts(order.pk):
@@ -188,13 +224,27 @@ def _locked_for_split(order_id: int) -> Order:
     return order
 
 
+def _locked_for_split(order_id: int) -> Order:
+    return _splittable(order_locked(order_id))
+
+
+_ATTEMPTS = 3
+
+
 def order_split(*, order_id: int, actor: User | None = None, now: datetime | None = None) -> SplitResult:
-    """Apply the split rules to an approved order; create parts when more than one parcel results."""
+    """Apply the split rules to an approved order; create parts when more than one parcel results.
+
+    Planned with no transaction open; parts are created under the order's lock, for the version
+    planned for (an order changed in between is planned again).
+    """
     now = now or timezone.now()
-    with transaction.atomic():
-        order = _locked_for_split(order_id)
+    for attempt in range(_ATTEMPTS):
+        seen = order_row(order_id)
+        if seen is None:
+            raise NotFound(_("订单 %(id)s 不存在") % {"id": order_id}, field="id")
+        _splittable(seen)
         rules = rules_configured()
-        parcels = parcels_plan(order, rules)
+        parcels = parcels_plan(seen, rules)
         details = {
             "rule": "split",
             "rules": [k for k, _p in rules],
@@ -208,9 +258,18 @@ def order_split(*, order_id: int, actor: User | None = None, now: datetime | Non
             ],
         }
         if len(parcels) < 2:
-            return SplitResult(order, [], details)
-        parts = _parts_create(order, parcels, actor or system_user(), now, details, automatic=True)
-        return SplitResult(order, parts, details)
+            return SplitResult(seen, [], details)  # nothing to write: the order itself moves on
+        try:
+            with transaction.atomic():
+                order = _locked_for_split(order_id)
+                if order.version != seen.version:
+                    raise Conflict(_("订单已被他人修改，请刷新后重试"), code="version_conflict")
+                parts = _parts_create(order, parcels, actor or system_user(), now, details, automatic=True)
+                return SplitResult(order, parts, details)
+        except Conflict as e:
+            if e.code != "version_conflict" or attempt == _ATTEMPTS - 1:
+                raise
+    raise AssertionError("unreachable")  # pragma: no cover
 
 
 def order_split_manual(
