@@ -2,6 +2,7 @@
 
     .venv/bin/python bench/fulfilment.py [--db sqlite|postgres|both] [--orders 100000]
                                          [--allocate 5000] [--procs 1,2] [--wave 1000] [--pg-url URL]
+                                         [--wave-size 200] [--wave-orders 10000] [--wave-procs 1,2]
 
 On a fresh database: 3 warehouses, 2,000 SKUs stocked in each, and --orders orders of 3 lines
 waiting in 已拆单 (bulk-inserted: setting up is not what is measured). Then:
@@ -20,6 +21,7 @@ import json
 import os
 import subprocess
 import sys
+import tempfile
 import threading
 import time
 from decimal import Decimal
@@ -27,9 +29,27 @@ from pathlib import Path
 from typing import Any
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from flow import django_setup, log, run_child, server_description, setup_company
+from common import log, pg_fresh_database
+from flow import django_setup, pg_base_url, server_description, setup_company
 
 SKUS = 2000
+
+
+def run_child(db: str, args: argparse.Namespace, argv: list[str]) -> dict[str, Any]:
+    """Run this script as a child against a fresh database of kind `db`; return its JSON result."""
+    tmpdir = tempfile.mkdtemp(prefix=f"orderhub-bench-fulfil-{db}-")
+    url = (
+        f"sqlite:///{tmpdir}/bench.sqlite3"
+        if db == "sqlite"
+        else pg_fresh_database(pg_base_url(args.pg_url), "orderhub_bench_fulfil")
+    )
+    out_file = Path(tmpdir) / "result.json"
+    subprocess.run(
+        [sys.executable, __file__, *argv, "--child-db", db, "--child-url", url, "--child-out", str(out_file)],
+        check=True,
+        cwd=tmpdir,
+    )
+    return json.loads(out_file.read_text())
 
 
 def bulk_orders(count: int, *, prefix: str, status: str = "split", warehouse: Any = None) -> list[int]:
@@ -95,22 +115,54 @@ def bulk_orders(count: int, *, prefix: str, status: str = "split", warehouse: An
     return ids
 
 
-def allocate_worker(url: str, ids: list[int], out: str) -> None:
+def _backend_cpu(pid: int | None) -> float:
+    """CPU seconds (user + system) of a local PostgreSQL backend process, 0 when unreadable."""
+    if pid is None:
+        return 0.0
+    try:
+        fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    except OSError:
+        return 0.0
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+
+def allocate_worker(url: str, ids: list[int], out: str, wave: int) -> None:
     os.environ["ORDERHUB_SKIP_MIGRATE"] = "1"
     django_setup(url)
+    from django.db import connection
+
     from orderhub.accounts.services import system_user
-    from orderhub.fulfilment.allocation import order_allocate
+    from orderhub.fulfilment.allocation import order_allocate, orders_allocate
 
     bot = system_user()
+    backend = None
+    if connection.vendor == "postgresql":
+        with connection.cursor() as cur:
+            cur.execute("SELECT pg_backend_pid()")
+            backend = cur.fetchone()[0]
+    server = _backend_cpu(backend)
     t, c = time.perf_counter(), time.process_time()
-    ok = sum(order_allocate(order_id=i, actor=bot).allocated for i in ids)
-    result = {"seconds": time.perf_counter() - t, "cpu": time.process_time() - c, "allocated": ok}
+    if wave:
+        ok = len(orders_allocate(order_ids=ids, actor=bot, chunk=wave).allocated)
+    else:
+        ok = sum(order_allocate(order_id=i, actor=bot).allocated for i in ids)
+    result = {
+        "seconds": time.perf_counter() - t,
+        "cpu": time.process_time() - c,
+        "server_cpu": _backend_cpu(backend) - server,
+        "allocated": ok,
+    }
     Path(out).write_text(json.dumps(result))
 
 
-def measure_allocations(url: str, ids: list[int], procs: int, tmp: Path) -> dict[str, Any]:
-    chunks = [ids[i::procs] for i in range(procs)]
-    outs = [tmp / f"alloc-{procs}-{i}.json" for i in range(procs)]
+def measure_allocations(url: str, ids: list[int], procs: int, tmp: Path, wave: int = 0) -> dict[str, Any]:
+    # Waves: each process takes whole runs of consecutive orders (as "the next 200" would).
+    if wave:
+        blocks = [ids[i : i + wave] for i in range(0, len(ids), wave)]
+        chunks = [[o for b in blocks[k::procs] for o in b] for k in range(procs)]
+    else:
+        chunks = [ids[i::procs] for i in range(procs)]
+    outs = [tmp / f"alloc-{procs}-{wave}-{i}.json" for i in range(procs)]
     t = time.perf_counter()
     workers = [
         subprocess.Popen(
@@ -123,6 +175,8 @@ def measure_allocations(url: str, ids: list[int], procs: int, tmp: Path) -> dict
                 ",".join(map(str, c)),
                 "--worker-out",
                 str(o),
+                "--worker-wave",
+                str(wave),
             ]
         )
         for c, o in zip(chunks, outs, strict=True)
@@ -134,12 +188,17 @@ def measure_allocations(url: str, ids: list[int], procs: int, tmp: Path) -> dict
     results = [json.loads(o.read_text()) for o in outs]
     busy = max(r["seconds"] for r in results)
     allocated = sum(r["allocated"] for r in results)
+    cpu = sum(r["cpu"] for r in results)
+    server_cpu = sum(r["server_cpu"] for r in results)
     return {
         "procs": procs,
+        "wave": wave,
         "orders": len(ids),
         "allocated": allocated,
         "per_s": round(len(ids) / busy, 1),
-        "per_client_cpu_s": round(len(ids) / sum(r["cpu"] for r in results), 1),
+        "per_client_cpu_s": round(len(ids) / cpu, 1),
+        "client_ms": round(1000 * cpu / len(ids), 2),
+        "server_ms": round(1000 * server_cpu / len(ids), 2),
         "wall_s": round(wall, 1),
         "load_average": os.getloadavg()[0],
     }
@@ -248,6 +307,12 @@ def child_main(args: argparse.Namespace) -> None:
         res = measure_allocations(args.child_url, chunk, procs, tmp)
         log(f"{args.child_db}: {res}")
         out["allocations"].append(res)
+    for procs in [int(p) for p in args.wave_procs.split(",")]:
+        chunk = ids[start : start + args.wave_orders]
+        start += args.wave_orders
+        res = measure_allocations(args.child_url, chunk, procs, tmp, wave=args.wave_size)
+        log(f"{args.child_db}: {res}")
+        out["allocations"].append(res)
     out["race"] = race()
     log(f"{args.child_db}: race {out['race']}")
     out["wave"] = wave(args.wave)
@@ -269,6 +334,10 @@ def parse_args(argv: list[str]) -> argparse.Namespace:
     p.add_argument("--worker-url", help=argparse.SUPPRESS)
     p.add_argument("--worker-ids", help=argparse.SUPPRESS)
     p.add_argument("--worker-out", help=argparse.SUPPRESS)
+    p.add_argument("--worker-wave", type=int, default=0, help=argparse.SUPPRESS)
+    p.add_argument("--wave-size", type=int, default=200, help="orders per allocation wave")
+    p.add_argument("--wave-orders", type=int, default=10_000, help="orders allocated per wave measurement")
+    p.add_argument("--wave-procs", default="1,2", help="process counts for the wave measurements")
     return p.parse_args(argv)
 
 
@@ -276,21 +345,25 @@ def main() -> None:
     argv = sys.argv[1:]
     args = parse_args(argv)
     if args.worker_url:
-        allocate_worker(args.worker_url, [int(i) for i in args.worker_ids.split(",")], args.worker_out)
+        ids = [int(i) for i in args.worker_ids.split(",")]
+        allocate_worker(args.worker_url, ids, args.worker_out, args.worker_wave)
         return
     if args.child_db:
         child_main(args)
         return
     dbs = ["sqlite", "postgres"] if args.db == "both" else [args.db]
-    results = [run_child(__file__, db, args, argv, "orderhub_bench_fulfil") for db in dbs]
+    results = [run_child(db, args, argv) for db in dbs]
     print(f"\nFulfilment: 3 warehouses, {SKUS} SKUs, {args.orders} orders of 3 lines")
     for r in results:
         print(f"\n{r['server']}")
         for a in r["allocations"]:
+            how = f"waves of {a['wave']}" if a.get("wave") else "one per transaction"
+            server = f", server {a['server_ms']} ms" if a.get("server_ms") else ""
             print(
-                f"  allocations/s, {a['procs']} process(es): {a['per_s']:.0f}  "
+                f"  allocations/s, {how}, {a['procs']} process(es): {a['per_s']:.0f}  "
                 f"({a['allocated']}/{a['orders']} allocated; {a['per_client_cpu_s']:.0f} per CPU-second "
-                f"of the allocating processes; load average {a['load_average']:.1f})"
+                f"of the allocating processes; CPU per allocation: client {a['client_ms']} ms{server}; "
+                f"wall {a['wall_s']} s; load average {a['load_average']:.1f})"
             )
         rc = r["race"]
         print(
