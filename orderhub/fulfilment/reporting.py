@@ -12,6 +12,7 @@ from datetime import datetime
 from django.db import transaction
 from django.utils import timezone
 
+from orderhub.core.db import CompiledRows
 from orderhub.core.errors import InvalidTransition
 from orderhub.core.jobs import PermanentJobError, policy_for
 from orderhub.fulfilment import rows
@@ -19,14 +20,23 @@ from orderhub.fulfilment.adapters.channels import ShipLine, ShipNotice, ShipRepo
 from orderhub.fulfilment.models import ShipReport, Waybill
 from orderhub.orders.models import Order
 
+# The order's own live waybill, read on every ship: built once.
+_LIVE_WAYBILL = CompiledRows(
+    lambda order_id: Waybill.objects.filter(order_id=order_id, status=Waybill.Status.ACTIVE).values_list(
+        "carrier_id", "number"
+    )[:1]
+)
+_SHIP_REPORTS = rows.RowInserter(ShipReport)
+
 
 def _waybill_of(order: Order) -> tuple[int, str] | None:
     """(carrier id, number) of the live waybill to report."""
+    own = _LIVE_WAYBILL.rows(order.pk)
+    if own:
+        return own[0]
+    # A parent ships when its parts have: report the first part's parcel.
     live = Waybill.objects.filter(status="active").values_list("carrier_id", "number")
-    wb = live.filter(order=order).first()
-    if wb is None:  # a parent ships when its parts have: report the first part's parcel
-        wb = live.filter(order__parent=order).order_by("order__part_no").first()
-    return wb
+    return live.filter(order__parent=order).order_by("order__part_no").first()
 
 
 def ship_report_owe(*, order: Order, now: datetime) -> ShipReport | None:
@@ -41,14 +51,16 @@ def ship_report_owe(*, order: Order, now: datetime) -> ShipReport | None:
     # `ship` happens once per order (a resumed shipment comes back through `resume`), so a plain
     # insert: the one-to-one constraint would refuse a second report loudly.
     carrier_id, number = wb
-    report = ShipReport.objects.create(
-        order=order,
-        adapter=rows.channel(order.channel_id).kind,
-        channel_order_no=order.channel_order_no,
-        carrier_id=carrier_id,
-        tracking_number=number,
-        created_at=now,
-    )
+    fields = {
+        "order_id": order.pk,
+        "adapter": rows.channel(order.channel_id).kind,
+        "channel_order_no": order.channel_order_no,
+        "carrier_id": carrier_id,
+        "tracking_number": number,
+        "created_at": now,
+    }
+    report = ShipReport(id=_SHIP_REPORTS.insert(**fields), **fields)
+    report._state.adding = False
     report_shipment.enqueue(report.pk)
     return report
 

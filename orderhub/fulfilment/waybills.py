@@ -18,13 +18,14 @@ from django.utils.translation import gettext as _
 from orderhub.accounts.models import User
 from orderhub.accounts.roles import Role
 from orderhub.accounts.services import system_user
+from orderhub.core.db import CompiledRows
 from orderhub.core.errors import AppError, InvalidTransition
 from orderhub.fulfilment.adapters.cainiao import provider_for
 from orderhub.fulfilment.adapters.waybill import Address, WaybillError, WaybillRequest, WaybillResult
 from orderhub.fulfilment.carriers import CarrierChoice, carrier_choose
 from orderhub.fulfilment.config import cached
 from orderhub.fulfilment.models import Carrier, CarrierRule, Waybill
-from orderhub.fulfilment.rows import order_row, with_references
+from orderhub.fulfilment.rows import RowInserter, order_row, with_references
 from orderhub.ingest.models import ChannelKind
 from orderhub.orders.models import Order, OrderLine
 from orderhub.orders.services import order_transition
@@ -49,6 +50,14 @@ class WaybillOutcome:
 
 # One order line as a waybill needs it: (label text, quantity, unit weight in grams).
 LineRow = tuple[str, int, int]
+_LINE_COLUMNS = ("order_id", "name", "sku_code", "quantity", "sku__weight_g")
+# One order's lines (one label at a time, the packing station's and the flow's case), built once.
+_ONE_ORDERS_LINES = CompiledRows(
+    lambda order_id: (
+        OrderLine.objects.filter(order_id=order_id).order_by("line_no").values_list(*_LINE_COLUMNS)
+    )
+)
+_WAYBILLS = RowInserter(Waybill)
 
 
 def _request(order: Order, lines: list[LineRow], weight_g: int) -> WaybillRequest:
@@ -77,15 +86,16 @@ def _request(order: Order, lines: list[LineRow], weight_g: int) -> WaybillReques
 def _load(order_ids: list[int]) -> list[tuple[Order, list[LineRow]]]:
     if len(order_ids) == 1:  # one label (packing station, one transaction per order): no query to compile
         found = [o for o in [order_row(order_ids[0])] if o is not None]
+        rows = _ONE_ORDERS_LINES.rows(found[0].pk) if found else []
     else:
         found = list(Order.objects.filter(pk__in=order_ids).order_by("pk"))
+        rows = list(
+            OrderLine.objects.filter(order_id__in=[o.pk for o in found])
+            .order_by("order_id", "line_no")
+            .values_list(*_LINE_COLUMNS)
+        )
     orders = [with_references(o) for o in found]
     lines: dict[int, list[LineRow]] = {}
-    rows = (
-        OrderLine.objects.filter(order_id__in=[o.pk for o in orders])
-        .order_by("order_id", "line_no")
-        .values_list("order_id", "name", "sku_code", "quantity", "sku__weight_g")
-    )
     for order_id, name, code, qty, weight in rows:
         lines.setdefault(order_id, []).append((name or code, qty, weight or 0))
     return [(o, lines.get(o.pk, [])) for o in orders]
@@ -110,9 +120,9 @@ def _record(
             now=now,
         )
         try:
-            Waybill.objects.create(
-                order=order,
-                carrier=choice.carrier,
+            _WAYBILLS.insert(
+                order_id=order.pk,
+                carrier_id=choice.carrier.pk,
                 number=result.number,
                 provider=choice.carrier.provider,
                 rule=choice.rule,
