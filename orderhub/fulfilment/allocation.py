@@ -124,19 +124,27 @@ def active_warehouses() -> list[Warehouse]:
     return cached("warehouses", lambda: list(Warehouse.objects.filter(active=True)))
 
 
-def candidates_build(
-    ctx: AllocationContext, stocks: list[Stock], warehouses: list[Warehouse]
-) -> list[Candidate]:
-    by_wh: dict[int, dict[int, Stock]] = {}
+StockIndex = dict[int, dict[int, Stock]]  # warehouse_id → sku_id → locked stock row
+
+
+def stocks_by_warehouse(stocks: Iterable[Stock]) -> StockIndex:
+    """Index locked stock rows once (a wave decides hundreds of orders against the same rows)."""
+    out: StockIndex = {}
     for s in stocks:
-        by_wh.setdefault(s.warehouse_id, {})[s.sku_id] = s
+        out.setdefault(s.warehouse_id, {})[s.sku_id] = s
+    return out
+
+
+def candidates_build(
+    ctx: AllocationContext, by_wh: StockIndex, warehouses: list[Warehouse]
+) -> list[Candidate]:
     out = []
     for wh in warehouses:
         rows = by_wh.get(wh.pk, {})
         c = Candidate(warehouse=wh, stocks=rows)
         for sku_id, qty in ctx.needs.items():
             s = rows.get(sku_id)
-            avail = s.available if s else 0
+            avail = s.on_hand - s.reserved if s else 0
             c.total_available += max(avail, 0)
             c.covered_lines += int(avail >= qty)
         c.covers = c.covered_lines == len(ctx.needs)
@@ -213,10 +221,10 @@ class Decision:
     details: dict[str, Any]
 
 
-def allocation_decide(ctx: AllocationContext, stocks: list[Stock], warehouses: list[Warehouse]) -> Decision:
+def allocation_decide(ctx: AllocationContext, by_wh: StockIndex, warehouses: list[Warehouse]) -> Decision:
     """Rank the warehouses that can ship every line by the order's policy; record why."""
     policy, keys = policy_for(ctx.order)
-    cands = candidates_build(ctx, stocks, warehouses)
+    cands = candidates_build(ctx, by_wh, warehouses)
     ranked = candidates_rank(ctx, [c for c in cands if c.covers], keys)
     details: dict[str, Any] = {
         "rule": "allocation",
@@ -265,7 +273,7 @@ def order_allocate(
         if warehouse_id is not None:
             warehouses = [w for w in warehouses if w.pk == warehouse_id]
         stocks = _stocks_locked(ctx.needs, [w.pk for w in warehouses])
-        decision = allocation_decide(ctx, stocks, warehouses)
+        decision = allocation_decide(ctx, stocks_by_warehouse(stocks), warehouses)
         chosen, details = decision.chosen, decision.details
         if chosen is not None:
             try:
@@ -436,13 +444,14 @@ def _wave_chunk(
         contexts = _wave_contexts(orders, actor, result)
         warehouses = active_warehouses()
         stocks = _stocks_locked({s for c in contexts for s in c.needs}, [w.pk for w in warehouses])
+        by_wh = stocks_by_warehouse(stocks)
         reserve: list[WaveReserveLine] = []
         allocated: list[Decision] = []
         held: list[tuple[Decision, list[Shortfall]]] = []
         # Scarce stock goes to the most urgent orders of the wave first.
         urgency = lambda c: (-c.order.priority, c.order.status_changed_at, c.order.pk)  # noqa: E731
         for ctx in sorted(contexts, key=urgency):
-            decision = allocation_decide(ctx, stocks, warehouses)
+            decision = allocation_decide(ctx, by_wh, warehouses)
             if decision.chosen is None:
                 held.append((decision, shortfalls_of(ctx, decision.cands)))
                 continue

@@ -24,7 +24,10 @@ THREE_LINES = [
 ]
 
 
-OURS = re.compile(r'^(?:SELECT .*? FROM|UPDATE|INSERT INTO|DELETE FROM) "(?:inventory|fulfilment)_')
+# executemany() is logged as "N times: INSERT …": one statement for the database's planner and us.
+OURS = re.compile(
+    r'^(?:\d+ times: )?(?:SELECT .*? FROM|UPDATE|INSERT INTO|DELETE FROM) "(?:inventory|fulfilment)_'
+)
 
 
 def _ours(ctx: CaptureQueriesContext) -> list[str]:
