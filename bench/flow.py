@@ -15,12 +15,14 @@ the cluster of --pg-url, default `scripts/pg.sh start`). Figures: bench/README.m
 from __future__ import annotations
 
 import argparse
+import contextlib
 import json
 import os
 import subprocess
 import sys
 import tempfile
 import time
+from collections.abc import Iterator
 from decimal import Decimal
 from pathlib import Path
 from typing import Any
@@ -159,6 +161,29 @@ def make_draft(n: int, skus: int) -> Any:
     )
 
 
+@contextlib.contextmanager
+def waits_counted() -> Iterator[dict[str, float]]:
+    """Time spent taking SQLite's write lock (BEGIN IMMEDIATE waits on the busy timeout while
+    another process writes), and how many BEGINs waited longer than half a millisecond."""
+    from django.db import connection
+
+    waits = {"seconds": 0.0, "waits": 0}
+
+    def timed_begin(execute: Any, sql: str, params: Any, many: bool, context: Any) -> Any:
+        if not sql.startswith("BEGIN"):
+            return execute(sql, params, many, context)
+        t0 = time.perf_counter()
+        try:
+            return execute(sql, params, many, context)
+        finally:
+            waited = time.perf_counter() - t0
+            waits["seconds"] += waited
+            waits["waits"] += waited > 0.0005
+
+    with connection.execute_wrapper(timed_begin):
+        yield waits
+
+
 def client_run(*, first: int, n_orders: int, skus: int, warm: int, go_file: Path, ready_file: Path) -> dict:
     """Take orders first … first+n_orders-1 through the whole path, one transaction per step.
 
@@ -214,8 +239,11 @@ def client_run(*, first: int, n_orders: int, skus: int, warm: int, go_file: Path
     while not go_file.exists():
         time.sleep(0.005)
     began, cpu0 = time.time(), time.process_time()
-    shipped = sum(one(n, timed=True) for n in range(first, first + n_orders))
+    with waits_counted() as waits:
+        shipped = sum(one(n, timed=True) for n in range(first, first + n_orders))
     return {
+        "lock_wait_s": waits["seconds"],
+        "lock_waits": waits["waits"],
         "orders": n_orders,
         "shipped": shipped,
         "began": began,
@@ -299,6 +327,8 @@ def summarise(db: str, server: str, clients: int, runs: list[dict], load_before:
         "wall_s": round(wall, 3),
         "end_to_end_per_s": round(orders / wall, 1),
         "cpu_ms_per_order": round(1000 * cpu / orders, 2),
+        "lock_wait_ms_per_order": round(1000 * sum(r["lock_wait_s"] for r in runs) / orders, 2),
+        "lock_waits_per_order": round(sum(r["lock_waits"] for r in runs) / orders, 2),
         "end_to_end_per_cpu_s": round(orders / cpu, 1),
         # Per step: orders/s while the clients were in that step (each client's seconds in it,
         # as if they worked side by side), and CPU per order in it.
@@ -342,6 +372,11 @@ def main() -> None:
         cpu = " ".join(f"{r['step_cpu_ms'][s]:>9.2f}" for s in STEPS)
         label = f"  CPU ms per order ({r['end_to_end_per_cpu_s']:.0f} per CPU-s)"
         print(f"{label:<40} {r['cpu_ms_per_order']:>9.2f}ms {cpu}")
+        if r["db"] == "sqlite":
+            print(
+                f"  waiting for the write lock: {r['lock_wait_ms_per_order']:.2f} ms per order "
+                f"({r['lock_waits_per_order']:.2f} waits > 0.5 ms per order)"
+            )
         print(
             f"  ({r['shipped']} of {r['orders']} shipped; load average {r['load_average'][0]:.1f} before, "
             f"{r['load_average'][1]:.1f} after; {os.cpu_count()} cores)"
