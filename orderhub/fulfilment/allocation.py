@@ -338,7 +338,11 @@ def _hold(
         automatic=automatic,
         now=now,
     )
-    order_hold(order_id=order.pk, reason=HoldReason.STOCK_CONFLICT, actor=actor, detail=text[:255], now=now)
+    # The hold is the allocation rule's decision, whoever started the allocation (a warehouse
+    # clerk may allocate but not place holds by hand).
+    order_hold(
+        order_id=order.pk, reason=HoldReason.STOCK_CONFLICT, actor=system_user(), detail=text[:255], now=now
+    )
     return AllocationResult(order=moved, allocated=False, warehouse=None, details=details)
 
 

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import Annotated, cast
+from typing import TYPE_CHECKING, Annotated, cast
 
 from django.http import HttpRequest, HttpResponse
 from ninja import Path, Router, Schema, Status
@@ -16,6 +16,9 @@ from orderhub.core.schemas import error_responses
 from orderhub.inventory.models import StockAdjustment, Warehouse
 from orderhub.inventory.services import stock_adjust
 from orderhub.orders.schemas import Code32, Code64, Str255
+
+if TYPE_CHECKING:
+    from orderhub.fulfilment.allocation import AllocationResult
 
 MAX_ID = 2**63 - 1
 # An id that fits the database's bigint: larger ones are refused (422) before any query.
@@ -78,6 +81,36 @@ class AllocateOut(Schema):
     allocated: bool
     warehouse: str | None
     details: dict
+
+
+class AllocationWaveIn(Schema):
+    order_ids: list[OrderId] | None = Field(
+        default=None, min_length=1, max_length=1000, description="These orders; omit for the next ones"
+    )
+    limit: int = Field(default=200, ge=1, le=1000, description="Without order_ids: how many of the next")
+
+
+class WaveSkippedOut(Schema):
+    order_id: int
+    code: str
+    message: str
+
+
+class AllocationWaveOut(Schema):
+    allocated: list[AllocateOut]
+    held: list[AllocateOut]
+    skipped: list[WaveSkippedOut]
+
+
+def _allocate_out(r: AllocationResult) -> AllocateOut:
+    return AllocateOut(
+        order_id=r.order.pk,
+        order_no=r.order.order_no,
+        status=r.order.status,
+        allocated=r.allocated,
+        warehouse=r.warehouse.code if r.warehouse else None,
+        details=r.details,
+    )
 
 
 def build_router() -> Router:
@@ -163,14 +196,26 @@ def build_router() -> Router:
             if wh is None:
                 raise NotFound(f"仓库「{payload.warehouse}」不存在", field="warehouse")
             wh_id = wh.pk
-        r = order_allocate(order_id=id, actor=actor, warehouse_id=wh_id)
-        return AllocateOut(
-            order_id=r.order.pk,
-            order_no=r.order.order_no,
-            status=r.order.status,
-            allocated=r.allocated,
-            warehouse=r.warehouse.code if r.warehouse else None,
-            details=r.details,
+        return _allocate_out(order_allocate(order_id=id, actor=actor, warehouse_id=wh_id))
+
+    @router.post(
+        "/fulfilment/allocation-waves",
+        response={200: AllocationWaveOut, **error_responses(401, 403, 409, 422)},
+        summary="Allocate a wave: the given orders, or the next ones waiting in 已拆单 (分仓波次)",
+        operation_id="orders_allocate",
+    )
+    def allocation_wave(request: HttpRequest, payload: AllocationWaveIn) -> AllocationWaveOut:
+        from orderhub.fulfilment.allocation import orders_allocate
+
+        actor = _actor(request, FULFIL_ROLES)
+        if payload.order_ids is not None:
+            wave = orders_allocate(order_ids=payload.order_ids, actor=actor)
+        else:
+            wave = orders_allocate(limit=payload.limit, actor=actor)
+        return AllocationWaveOut(
+            allocated=[_allocate_out(r) for r in wave.allocated],
+            held=[_allocate_out(r) for r in wave.held],
+            skipped=[WaveSkippedOut(order_id=i, code=e.code, message=e.message) for i, e in wave.skipped],
         )
 
     _more_routes(router)

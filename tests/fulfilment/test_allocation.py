@@ -146,3 +146,16 @@ def test_a_forced_warehouse_without_stock_is_refused_and_nothing_changes(
         order_allocate(order_id=order.pk, actor=staff[Role.MANAGER], warehouse_id=warehouses["GZ"].pk)
     order.refresh_from_db()
     assert order.status == OrderStatus.SPLIT and not order.holds.exists()
+
+
+def test_a_warehouse_clerk_allocating_without_stock_gets_the_hold_recorded_by_the_rule(
+    approved, warehouses, skus, stock_in, staff
+) -> None:
+    # A clerk may allocate but not hold orders by hand: the stock-conflict hold is the rule's own
+    order = approved()
+    result = order_allocate(order_id=order.pk, actor=staff[Role.WAREHOUSE])
+    assert not result.allocated
+    hold = order.holds.get(resolved_at=None)
+    assert hold.reason == HoldReason.STOCK_CONFLICT and hold.created_by.username == "system"
+    entry = _last_transition(order)
+    assert entry.transition == "reject_split" and entry.actor == staff[Role.WAREHOUSE]
