@@ -29,6 +29,8 @@ DEFAULTS: dict[str, Any] = {
     "HELPER_PROCESSES": 1,
     # Page cache of the importing connection on SQLite (MB).
     "SQLITE_CACHE_MB": 256,
+    # On SQLite, a large batch commits its chunks together for up to this long (0: each on its own).
+    "SQLITE_GROUP_SECONDS": 1.0,
 }
 
 

@@ -11,12 +11,12 @@ by ingest/prepare.py, possibly in a helper process.
 
 from __future__ import annotations
 
+import json
 from collections.abc import Iterable
 from datetime import datetime, timedelta
 from typing import Any
 
 from django.db import connection
-from django.db.models.functions import Coalesce
 from django.utils.translation import gettext as _
 
 from orderhub.accounts.models import User
@@ -75,6 +75,25 @@ def _order_numbers(new: list[PreparedOrder], now: datetime) -> list[str]:
     raise RuntimeError("could not allocate unique order numbers")
 
 
+def _in_list(n: int) -> str:
+    return ", ".join(["%s"] * n)
+
+
+def _existing_orders(channel_id: int, keys: list[str]) -> list[tuple[str, int, str | None]]:
+    """(channel order number, id, lines_snapshot as JSON text) of the orders these keys name."""
+    if not keys:
+        return []
+    # Plain SQL, like _taken_numbers; the snapshot is cast to text on both databases.
+    snapshot = "lines_snapshot::text" if connection.vendor == "postgresql" else "lines_snapshot"
+    sql = (
+        f'SELECT channel_order_no, id, {snapshot} FROM "orders_order" '  # noqa: S608 - no user text
+        f"WHERE channel_id = %s AND channel_order_no IN ({_in_list(len(keys))})"
+    )
+    with connection.cursor() as cur:
+        cur.execute(sql, [channel_id, *keys])
+        return cur.fetchall()
+
+
 def _taken_numbers(numbers: list[str]) -> set[str]:
     # Plain SQL: the ORM spends longer building a 2,000-value IN than the database answering it.
     sql = 'SELECT order_no FROM "orders_order" WHERE order_no IN ({})'.format(  # noqa: S608
@@ -97,16 +116,21 @@ def duplicate_holds(new: list[PreparedOrder]) -> dict[int, tuple[str, str]]:
         return {}
     existing: dict[tuple[Any, ...], list[tuple[str, datetime]]] = {}
     times = [n.ordered_at for n in new if n.ordered_at]
-    candidates = Order.objects.filter(receiver_phone__in=phones)
+    # Plain SQL for the 2,000-value IN (see _taken_numbers); the few candidates through the ORM.
+    sql = f'SELECT id FROM "orders_order" WHERE receiver_phone IN ({_in_list(len(phones))}) AND status <> %s'  # noqa: S608
+    params: list[Any] = [*phones, OrderStatus.CANCELLED.value]
     if times and len(times) == len(new):
         # Compared through an expression on purpose: given the bare column, SQLite's planner
         # prefers the ordered_at range (a chunk spans weeks: most of the table) to the phone
         # lookups, and the check then grows with the table (150 ms a chunk at 200,000 orders).
-        candidates = candidates.alias(_at=Coalesce("ordered_at", "created_at")).filter(
-            _at__gte=min(times) - window, _at__lte=max(times) + window
-        )
+        sql += " AND COALESCE(ordered_at, created_at) >= %s AND COALESCE(ordered_at, created_at) <= %s"
+        adapt = connection.ops.adapt_datetimefield_value
+        params += [adapt(min(times) - window), adapt(max(times) + window)]
+    with connection.cursor() as cur:
+        cur.execute(sql, params)
+        ids = [r[0] for r in cur.fetchall()]
     candidates = (
-        candidates.exclude(status=OrderStatus.CANCELLED)
+        Order.objects.filter(pk__in=ids)
         .prefetch_related("lines")
         .only(
             "id",
@@ -117,6 +141,8 @@ def duplicate_holds(new: list[PreparedOrder]) -> dict[int, tuple[str, str]]:
             "address_detail",
             "ordered_at",
         )
+        if ids
+        else []
     )
     for o in candidates:
         goods = tuple(sorted((ln.sku_code, ln.quantity) for ln in o.lines.all()))
@@ -211,10 +237,9 @@ def chunk_persist(
     issues: list[ImportIssue] = []
     existing: dict[str, int] = {}
     this_batch: set[str] = set()
-    for no, pk, snap in Order.objects.filter(
-        channel=prep.channel, channel_order_no__in=[n.key for n in prepared.orders]
-    ).values_list("channel_order_no", "pk", "lines_snapshot"):
+    for no, pk, snap in _existing_orders(prep.channel.pk, [n.key for n in prepared.orders]):
         existing[no] = pk
+        snap = json.loads(snap) if snap else None
         if isinstance(snap, dict) and snap.get("batch") == batch.pk:
             this_batch.add(no)
     if existing and any(n.draft is None for n in prepared.orders if n.key in existing):

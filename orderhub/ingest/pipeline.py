@@ -8,6 +8,7 @@ from __future__ import annotations
 import contextlib
 import gc
 import hashlib
+import time
 from collections import Counter
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -382,19 +383,30 @@ def _process(
     # What exists before the batch (Django, the catalogue) need not be walked by every full
     # collection while the chunks make and drop millions of objects.
     gc.freeze()
+    group_seconds = _group_seconds(len(chunk_ids))
     try:
-        for chunk_id in chunk_ids:
-            prepared = next(helper) if helper else None
-            try:
-                _process_chunk(ctx, chunk_id, prepared)
-            except IntegrityError:
-                # Another import (or the API) created one of these channel orders between our read
-                # and our insert: the chunk rolled back whole; once more, prepared afresh, those
-                # orders are seen as existing.
-                _process_chunk(ctx, chunk_id)
-            if progress:
-                batch.refresh_from_db()
-                progress(batch)
+        i = 0
+        while i < len(chunk_ids):
+            # On SQLite a large batch commits several chunks at once (each chunk still in a
+            # savepoint of its own): see _group_seconds.
+            with transaction.atomic() if group_seconds else contextlib.nullcontext():
+                opened = time.monotonic()
+                while i < len(chunk_ids):
+                    chunk_id = chunk_ids[i]
+                    i += 1
+                    prepared = next(helper) if helper else None
+                    try:
+                        _process_chunk(ctx, chunk_id, prepared)
+                    except IntegrityError:
+                        # Another import (or the API) created one of these channel orders between
+                        # our read and our insert: the chunk rolled back whole; once more, prepared
+                        # afresh, those orders are seen as existing.
+                        _process_chunk(ctx, chunk_id)
+                    if progress:
+                        batch.refresh_from_db()
+                        progress(batch)
+                    if time.monotonic() - opened >= group_seconds:
+                        break
     finally:
         gc.unfreeze()
         with contextlib.suppress(DatabaseError):  # never hide the error that ended the batch
@@ -403,6 +415,23 @@ def _process(
             helper.close()
     now = timezone.now()
     ImportBatch.objects.filter(pk=batch.pk).update(status=BatchStatus.DONE, finished_at=now)
+
+
+def _group_seconds(chunks: int) -> float:
+    """How long one transaction may take chunks in: 0 (one transaction per chunk) except on SQLite
+    for a batch of at least HELPER_MIN_CHUNKS chunks, where SQLITE_GROUP_SECONDS.
+
+    Every COMMIT writes each page the chunk dirtied to the WAL; consecutive chunks dirty the same
+    index pages, so fewer commits write fewer pages. The price is SQLite's single write lock, held
+    that long: other writers (a person moving an order) wait up to that long, well inside their
+    busy timeout. A chunk that fails rolls back to its own savepoint; an error that ends the batch
+    rolls back the chunks of the open group too, and a resumed batch does them again."""
+    from django.db import connection
+
+    minimum = ingest_setting("HELPER_MIN_CHUNKS")
+    if connection.vendor != "sqlite" or minimum is None or chunks < minimum:
+        return 0.0
+    return float(ingest_setting("SQLITE_GROUP_SECONDS"))
 
 
 def _prepare_context(ctx: Context) -> PrepareContext:

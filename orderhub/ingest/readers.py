@@ -102,11 +102,14 @@ def detect_encoding(sample: bytes) -> str:
     raise FileRefused(_("无法识别文件编码：请另存为 UTF-8 或 GBK 编码的 CSV"), field="file")
 
 
-def _trim(cells: list[Cell], row_no: int) -> Row:
+def _trim(cells: list[Cell], row_no: int, limit: int | None = None) -> Row:
+    """The row without its empty trailing cells, and at most MAX_COLUMNS + 1 of them (`limit`:
+    that setting, when the caller has read it once for all rows)."""
     width = len(cells)
     while width and (cells[width - 1] is None or cells[width - 1] == ""):
         width -= 1
-    limit = ingest_setting("MAX_COLUMNS")
+    if limit is None:
+        limit = ingest_setting("MAX_COLUMNS")
     return Row(row_no=row_no, cells=list(cells[: min(width, limit + 1)]), width=width)
 
 
@@ -120,10 +123,11 @@ def _csv_rows(path: Path, info: FileInfo) -> Iterator[Row]:
     text = io.TextIOWrapper(raw, encoding=info.encoding, errors="strict", newline="")
     reader = csv.reader(text, delimiter=info.delimiter)
     row_no = 0
+    max_columns = ingest_setting("MAX_COLUMNS")
     try:
         for cells in reader:
             row_no += 1
-            yield _trim(cells, row_no)  # type: ignore[arg-type]
+            yield _trim(cells, row_no, max_columns)  # type: ignore[arg-type]
     except UnicodeDecodeError:
         raise FileRefused(
             _("第 %(row)s 行附近的内容无法按 %(enc)s 解码：文件编码混杂或文件已损坏")
@@ -193,10 +197,11 @@ def _xlsx_rows(path: Path, info: FileInfo, sheet: str | None) -> Iterator[Row]:
         info.sheet = ws.title
         ws.reset_dimensions()  # trust the rows in the file, not its (possibly wrong) dimension tag
         row_no = 0
+        max_columns = ingest_setting("MAX_COLUMNS")
         try:
             for values in ws.iter_rows(values_only=True):
                 row_no += 1
-                yield _trim(list(values), row_no)
+                yield _trim(list(values), row_no, max_columns)
         except FileRefused:
             raise
         except Exception as exc:
@@ -225,6 +230,7 @@ def _xls_rows(path: Path, info: FileInfo, sheet: str | None) -> Iterator[Row]:
             raise FileRefused(_("工作簿中没有名为「%(s)s」的工作表") % {"s": sheet}, field="sheet")
         ws = book.sheet_by_name(sheet) if sheet else book.sheet_by_index(0)
         info.sheet = ws.name
+        max_columns = ingest_setting("MAX_COLUMNS")
         for r in range(ws.nrows):
             cells: list[Any] = []
             for cell in ws.row(r):
@@ -239,7 +245,7 @@ def _xls_rows(path: Path, info: FileInfo, sheet: str | None) -> Iterator[Row]:
                     cells.append(bool(cell.value))
                 else:
                     cells.append(cell.value)
-            yield _trim(cells, r + 1)
+            yield _trim(cells, r + 1, max_columns)
     finally:
         book.release_resources()
 

@@ -120,3 +120,49 @@ def test_reimport_and_changed_orders_through_the_helper(run_import, shop_channel
     assert (again.unchanged_count, again.skipped_count) == (22, 1)
     assert Order.objects.get(channel_order_no="D1").address_detail.endswith("99号")
     assert audit_verify().ok
+
+
+@pytest.mark.parametrize("group_seconds", [0.0, 60.0])
+def test_a_batch_stopped_by_an_error_keeps_whole_chunks_only_and_resumes(
+    run_import, shop_channels, skus, settings, monkeypatch, group_seconds
+):
+    """An error in the 4th chunk ends the run: on SQLite the chunks committed together with it
+    (SQLITE_GROUP_SECONDS) go too, never part of a chunk; running the batch again finishes it."""
+    from django.db import connection
+
+    from orderhub.ingest import pipeline
+    from orderhub.ingest.models import ImportBatch, ImportChunk
+    from orderhub.ingest.services import batch_run
+
+    settings.ORDERHUB_INGEST = {
+        **settings.ORDERHUB_INGEST,
+        "CHUNK_ROWS": 4,
+        "HELPER_MIN_CHUNKS": 2,
+        "SQLITE_GROUP_SECONDS": group_seconds,
+    }
+    real = pipeline.chunk_persist
+    calls = {"n": 0}
+
+    def failing(**kwargs: Any) -> Any:
+        calls["n"] += 1
+        if calls["n"] == 4:
+            raise RuntimeError("disk full")
+        return real(**kwargs)
+
+    monkeypatch.setattr(pipeline, "chunk_persist", failing)
+    with pytest.raises(RuntimeError):
+        run_import(ex.csv_bytes([H, *export()]), "big.csv", channel_code="manual")
+
+    batch = ImportBatch.objects.get()
+    done = ImportChunk.objects.filter(batch=batch, processed=True)
+    in_done_chunks = {o[2] for c in done for o in c.outcomes if o[2]}
+    assert set(Order.objects.values_list("pk", flat=True)) == in_done_chunks
+    grouped = group_seconds and connection.vendor == "sqlite"
+    assert done.count() == (0 if grouped else 3)
+    assert ImportBatch.objects.get().processed_rows == sum(len(c.outcomes) for c in done)
+
+    monkeypatch.setattr(pipeline, "chunk_persist", real)
+    batch = batch_run(batch.pk)
+    assert batch.status == "done"
+    assert (batch.created_count, batch.held_count, batch.rejected_count, batch.skipped_count) == (20, 3, 2, 1)
+    assert audit_verify().ok and Order.objects.count() == 21
