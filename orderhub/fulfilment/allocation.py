@@ -21,9 +21,10 @@ from django.utils.translation import gettext as _
 from orderhub.accounts.models import User
 from orderhub.accounts.roles import Role
 from orderhub.accounts.services import system_user
+from orderhub.core.db import CompiledRows
 from orderhub.core.errors import AppError, InvalidTransition, NotFound, PermissionDenied, ValidationFailed
 from orderhub.fulfilment.config import cached
-from orderhub.fulfilment.entities import entities_assign, entities_decide
+from orderhub.fulfilment.entities import entities_decide
 from orderhub.fulfilment.models import AllocationPolicy, ProvincePreference
 from orderhub.fulfilment.rows import has_parts, order_locked, with_references
 from orderhub.inventory.models import Stock, Warehouse
@@ -34,6 +35,7 @@ from orderhub.inventory.services import (
     WaveReserveLine,
     stock_reserve,
     stock_reserve_wave,
+    stocks_lock_for,
 )
 from orderhub.orders.models import HoldReason, Order, OrderLine
 from orderhub.orders.permissions import can_see, may_perform
@@ -182,6 +184,14 @@ class AllocationResult:
 
 
 Line = tuple[int | None, str, int]  # (sku_id, sku_code, quantity) of one order line
+# An order's lines, the query compiled once per process (it runs for every allocated order).
+_LINES = CompiledRows(
+    lambda pk: (
+        OrderLine.objects.filter(order_id=pk)
+        .order_by("line_no")
+        .values_list("sku_id", "sku_code", "quantity")
+    )
+)
 
 
 def _context(order: Order, lines: Iterable[Line]) -> AllocationContext:
@@ -241,11 +251,38 @@ def allocation_decide(ctx: AllocationContext, by_wh: StockIndex, warehouses: lis
 
 def _stocks_locked(sku_ids: Iterable[int], warehouse_ids: Iterable[int]) -> list[Stock]:
     # Every candidate stock row, locked in primary-key order before availability is read.
-    return list(
-        Stock.objects.select_for_update()
-        .filter(sku_id__in=set(sku_ids), warehouse_id__in=list(warehouse_ids))
-        .order_by("pk")
-    )
+    return stocks_lock_for(sku_ids=sku_ids, warehouse_ids=warehouse_ids)
+
+
+def _entities_changes(order: Order, warehouse: Warehouse) -> tuple[dict[str, Any], dict[str, int]]:
+    """Why each legal entity was chosen, and the order columns that change (warehouse included)."""
+    decided = entities_decide(order, warehouse)
+    changes = {
+        f"{role}_entity_id": d["entity_id"]
+        for role, d in decided.items()
+        if getattr(order, f"{role}_entity_id") != d["entity_id"]
+    }
+    changes["warehouse_id"] = warehouse.pk
+    return decided, changes
+
+
+def _orders_set(orders: list[Order], changes: dict[str, int]) -> None:
+    """One UPDATE of these (locked) order rows' warehouse and entity columns.
+
+    As SQL: the ORM's update() compiled anew for every allocated order cost more than it ran.
+    Only model metadata goes into the text; ids and values are bound parameters.
+    """
+    qn, meta = connection.ops.quote_name, Order._meta
+    sets = ", ".join(f"{qn(meta.get_field(k).column)} = %s" for k in changes)
+    ids = ", ".join(["%s"] * len(orders))
+    with connection.cursor() as cur:
+        cur.execute(
+            f"UPDATE {qn(meta.db_table)} SET {sets} WHERE {qn(meta.pk.column)} IN ({ids})",  # noqa: S608
+            [*changes.values(), *(o.pk for o in orders)],
+        )
+    for order in orders:
+        for k, v in changes.items():
+            setattr(order, k, v)
 
 
 def order_allocate(
@@ -268,7 +305,7 @@ def order_allocate(
         refusal = _not_allocatable(order, order.parent_id is None and has_parts(order.pk))
         if refusal is not None:
             raise refusal
-        ctx = _context(order, order.lines.values_list("sku_id", "sku_code", "quantity"))
+        ctx = _context(order, _LINES.rows(order.pk))
         warehouses = active_warehouses()
         if warehouse_id is not None:
             warehouses = [w for w in warehouses if w.pk == warehouse_id]
@@ -299,7 +336,8 @@ def order_allocate(
         if chosen is None:
             return _hold(order, ctx, decision.cands, details, actor, automatic, now)
         details["warehouse"] = chosen.warehouse.code
-        details["entities"] = entities_assign(order, chosen.warehouse, warehouse_id=chosen.warehouse.pk)
+        details["entities"], changes = _entities_changes(order, chosen.warehouse)
+        _orders_set([order], changes)
         moved = order_transition(
             order_id=order.pk,
             to=OrderStatus.ALLOCATING,
@@ -508,21 +546,11 @@ def _entities_assign_wave(allocated: list[Decision]) -> None:
     """Warehouse and legal entities of every allocated order: one UPDATE per distinct change."""
     groups: dict[tuple[tuple[str, int], ...], list[Order]] = {}
     for decision in allocated:
-        order, wh = decision.ctx.order, decision.chosen.warehouse  # type: ignore[union-attr]
-        decided = entities_decide(order, wh)
-        decision.details["entities"] = decided
-        changes = {
-            f"{role}_entity_id": d["entity_id"]
-            for role, d in decided.items()
-            if getattr(order, f"{role}_entity_id") != d["entity_id"]
-        }
-        changes["warehouse_id"] = wh.pk
+        order = decision.ctx.order
+        decision.details["entities"], changes = _entities_changes(order, decision.chosen.warehouse)  # type: ignore[union-attr]
         groups.setdefault(tuple(sorted(changes.items())), []).append(order)
     for changes, orders in groups.items():
-        Order.objects.filter(pk__in=[o.pk for o in orders]).update(**dict(changes))
-        for order in orders:
-            for k, v in changes:
-                setattr(order, k, v)
+        _orders_set(orders, dict(changes))
 
 
 def _moved(result: WaveResult, decision: Decision, actor: User, automatic: bool, now: datetime) -> None:
