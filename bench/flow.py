@@ -161,27 +161,47 @@ def make_draft(n: int, skus: int) -> Any:
     )
 
 
-@contextlib.contextmanager
-def waits_counted() -> Iterator[dict[str, float]]:
-    """Time spent taking SQLite's write lock (BEGIN IMMEDIATE waits on the busy timeout while
-    another process writes), and how many BEGINs waited longer than half a millisecond."""
-    from django.db import connection
+class WriteLock:
+    """Per step, on SQLite: time spent taking the write lock (BEGIN IMMEDIATE waits on the busy
+    timeout while another process writes), BEGINs that waited over half a millisecond, and time
+    the lock was held (BEGIN to COMMIT; other writers wait that long)."""
 
-    waits = {"seconds": 0.0, "waits": 0}
+    def __init__(self) -> None:
+        self.step = ""
+        self.waited = dict.fromkeys(STEPS, 0.0)
+        self.waits = dict.fromkeys(STEPS, 0)
+        self.held = dict.fromkeys(STEPS, 0.0)
+        self.pending: tuple[str, float] | None = None
 
-    def timed_begin(execute: Any, sql: str, params: Any, many: bool, context: Any) -> Any:
+    def __call__(self, execute: Any, sql: str, params: Any, many: bool, context: Any) -> Any:
+        from django.db import connection, transaction
+
+        if self.pending is not None and connection.in_atomic_block:
+            # The first statement after BEGIN: the atomic block is open now, so on_commit waits
+            # for its COMMIT (at BEGIN itself it would run at once).
+            step, got = self.pending
+            self.pending = None
+
+            def committed() -> None:
+                self.held[step] += time.perf_counter() - got
+
+            transaction.on_commit(committed)
         if not sql.startswith("BEGIN"):
             return execute(sql, params, many, context)
         t0 = time.perf_counter()
-        try:
-            return execute(sql, params, many, context)
-        finally:
-            waited = time.perf_counter() - t0
-            waits["seconds"] += waited
-            waits["waits"] += waited > 0.0005
+        result = execute(sql, params, many, context)
+        got = time.perf_counter()
+        self.waited[self.step] += got - t0
+        self.waits[self.step] += got - t0 > 0.0005
+        self.pending = (self.step, got)
+        return result
 
-    with connection.execute_wrapper(timed_begin):
-        yield waits
+    @contextlib.contextmanager
+    def counting(self) -> Iterator[WriteLock]:
+        from django.db import connection
+
+        with connection.execute_wrapper(self):
+            yield self
 
 
 def client_run(*, first: int, n_orders: int, skus: int, warm: int, go_file: Path, ready_file: Path) -> dict:
@@ -205,28 +225,35 @@ def client_run(*, first: int, n_orders: int, skus: int, warm: int, go_file: Path
     _ = cs.role_names, wh.role_names, bot.role_names
     seconds = dict.fromkeys(STEPS, 0.0)
     cpu = dict.fromkeys(STEPS, 0.0)
+    lock = WriteLock()
 
     def one(n: int, timed: bool) -> bool:
         """One order through every step; False when a step left it behind."""
         marks = [(time.perf_counter(), time.process_time())]
+
+        def mark(next_step: str) -> None:
+            marks.append((time.perf_counter(), time.process_time()))
+            lock.step = next_step
+
+        lock.step = "create"
         order_id = order_create(draft=make_draft(n, skus), actor=cs)[0].pk
-        marks.append((time.perf_counter(), time.process_time()))
+        mark("approve")
         ok = order_auto_review(order_id=order_id, actor=bot).approved
-        marks.append((time.perf_counter(), time.process_time()))
+        mark("split")
         cards = [order_id]
         if ok:
             cards = [p.pk for p in order_split(order_id=order_id, actor=bot).parts] or [order_id]
-        marks.append((time.perf_counter(), time.process_time()))
+        mark("allocate")
         if ok:
             ok = all(order_allocate(order_id=c, actor=bot).allocated for c in cards)
-        marks.append((time.perf_counter(), time.process_time()))
+        mark("waybill")
         if ok:
             ok = all(o.ok for c in cards for o in waybills_issue(order_ids=[c], actor=bot))
-        marks.append((time.perf_counter(), time.process_time()))
+        mark("ship")
         if ok:
             for c in cards:
                 order_transition(order_id=c, to="shipped", actor=wh)
-        marks.append((time.perf_counter(), time.process_time()))
+        mark("")
         if timed:
             for k, step in enumerate(STEPS):
                 seconds[step] += marks[k + 1][0] - marks[k][0]
@@ -239,11 +266,9 @@ def client_run(*, first: int, n_orders: int, skus: int, warm: int, go_file: Path
     while not go_file.exists():
         time.sleep(0.005)
     began, cpu0 = time.time(), time.process_time()
-    with waits_counted() as waits:
+    with lock.counting():
         shipped = sum(one(n, timed=True) for n in range(first, first + n_orders))
     return {
-        "lock_wait_s": waits["seconds"],
-        "lock_waits": waits["waits"],
         "orders": n_orders,
         "shipped": shipped,
         "began": began,
@@ -251,6 +276,9 @@ def client_run(*, first: int, n_orders: int, skus: int, warm: int, go_file: Path
         "cpu_total": time.process_time() - cpu0,
         "seconds": seconds,
         "cpu_seconds": cpu,
+        "lock_waited": lock.waited,
+        "lock_waits": lock.waits,
+        "lock_held": lock.held,
     }
 
 
@@ -327,8 +355,10 @@ def summarise(db: str, server: str, clients: int, runs: list[dict], load_before:
         "wall_s": round(wall, 3),
         "end_to_end_per_s": round(orders / wall, 1),
         "cpu_ms_per_order": round(1000 * cpu / orders, 2),
-        "lock_wait_ms_per_order": round(1000 * sum(r["lock_wait_s"] for r in runs) / orders, 2),
-        "lock_waits_per_order": round(sum(r["lock_waits"] for r in runs) / orders, 2),
+        # SQLite's write lock, per order in each step: ms waiting for it, waits > 0.5 ms, ms held.
+        "lock_wait_ms": {s: round(1000 * sum(r["lock_waited"][s] for r in runs) / orders, 2) for s in STEPS},
+        "lock_waits": {s: round(sum(r["lock_waits"][s] for r in runs) / orders, 2) for s in STEPS},
+        "lock_held_ms": {s: round(1000 * sum(r["lock_held"][s] for r in runs) / orders, 2) for s in STEPS},
         "end_to_end_per_cpu_s": round(orders / cpu, 1),
         # Per step: orders/s while the clients were in that step (each client's seconds in it,
         # as if they worked side by side), and CPU per order in it.
@@ -373,10 +403,12 @@ def main() -> None:
         label = f"  CPU ms per order ({r['end_to_end_per_cpu_s']:.0f} per CPU-s)"
         print(f"{label:<40} {r['cpu_ms_per_order']:>9.2f}ms {cpu}")
         if r["db"] == "sqlite":
-            print(
-                f"  waiting for the write lock: {r['lock_wait_ms_per_order']:.2f} ms per order "
-                f"({r['lock_waits_per_order']:.2f} waits > 0.5 ms per order)"
-            )
+            for key, what in (
+                ("lock_held_ms", "write lock held, ms"),
+                ("lock_wait_ms", "waiting for it, ms"),
+            ):
+                steps = " ".join(f"{r[key][s]:>9.2f}" for s in STEPS)
+                print(f"  {what + ' per order':<38} {sum(r[key].values()):>9.2f}ms {steps}")
         print(
             f"  ({r['shipped']} of {r['orders']} shipped; load average {r['load_average'][0]:.1f} before, "
             f"{r['load_average'][1]:.1f} after; {os.cpu_count()} cores)"
