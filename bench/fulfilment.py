@@ -3,12 +3,19 @@
     .venv/bin/python bench/fulfilment.py [--db sqlite|postgres|both] [--orders 100000]
                                          [--allocate 5000] [--procs 1,2] [--wave 1000] [--pg-url URL]
                                          [--wave-size 200] [--wave-orders 10000] [--wave-procs 1,2]
+                                         [--queue-procs 1,2]
 
 On a fresh database: 3 warehouses, 2,000 SKUs stocked in each, and --orders orders of 3 lines
 waiting in 已拆单 (bulk-inserted: setting up is not what is measured). Then:
 1. allocations/s through `order_allocate` (lock order, lock candidate stock rows in pk order,
    rank warehouses, conditional UPDATE reservations, ledger, transition with its log entry and
    owed notification), with each process count of --procs working on distinct orders;
+1b. allocations/s through `orders_allocate` in waves of --wave-size (one transaction per wave,
+   orders and stock rows locked once, counters moved once per row, one bulk transition per
+   warehouse), --wave-orders orders per measurement: with each process count of --wave-procs
+   taking distinct runs of orders by id, then with each of --queue-procs asking for "the next N"
+   (SKIP LOCKED on PostgreSQL, so processes take different orders);
+   client CPU per allocation, and on PostgreSQL the server backends' CPU read from /proc;
 2. the race: 64 threads allocate 64 one-unit orders against 10 units; reserved must be 10;
 3. a wave of --wave orders: e-waybills (simulated) then one PDF of all labels, labels/s.
 Figures: bench/README.md ("Fulfilment"). Runs on purpose, never in CI.
@@ -126,7 +133,7 @@ def _backend_cpu(pid: int | None) -> float:
     return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
 
 
-def allocate_worker(url: str, ids: list[int], out: str, wave: int) -> None:
+def allocate_worker(url: str, ids: list[int], out: str, wave: int, queue: int = 0) -> None:
     os.environ["ORDERHUB_SKIP_MIGRATE"] = "1"
     django_setup(url)
     from django.db import connection
@@ -142,7 +149,9 @@ def allocate_worker(url: str, ids: list[int], out: str, wave: int) -> None:
             backend = cur.fetchone()[0]
     server = _backend_cpu(backend)
     t, c = time.perf_counter(), time.process_time()
-    if wave:
+    if queue:  # "the next N waiting", as a warehouse's screen or the autopilot asks
+        ok = len(orders_allocate(limit=queue, actor=bot, chunk=wave).allocated)
+    elif wave:
         ok = len(orders_allocate(order_ids=ids, actor=bot, chunk=wave).allocated)
     else:
         ok = sum(order_allocate(order_id=i, actor=bot).allocated for i in ids)
@@ -155,14 +164,16 @@ def allocate_worker(url: str, ids: list[int], out: str, wave: int) -> None:
     Path(out).write_text(json.dumps(result))
 
 
-def measure_allocations(url: str, ids: list[int], procs: int, tmp: Path, wave: int = 0) -> dict[str, Any]:
+def measure_allocations(
+    url: str, ids: list[int], procs: int, tmp: Path, wave: int = 0, queue: bool = False
+) -> dict[str, Any]:
     # Waves: each process takes whole runs of consecutive orders (as "the next 200" would).
     if wave:
         blocks = [ids[i : i + wave] for i in range(0, len(ids), wave)]
         chunks = [[o for b in blocks[k::procs] for o in b] for k in range(procs)]
     else:
         chunks = [ids[i::procs] for i in range(procs)]
-    outs = [tmp / f"alloc-{procs}-{wave}-{i}.json" for i in range(procs)]
+    outs = [tmp / f"alloc-{procs}-{wave}-{queue}-{i}.json" for i in range(procs)]
     t = time.perf_counter()
     workers = [
         subprocess.Popen(
@@ -172,7 +183,9 @@ def measure_allocations(url: str, ids: list[int], procs: int, tmp: Path, wave: i
                 "--worker-url",
                 url,
                 "--worker-ids",
-                ",".join(map(str, c)),
+                "" if queue else ",".join(map(str, c)),
+                "--worker-queue",
+                str(len(c) if queue else 0),
                 "--worker-out",
                 str(o),
                 "--worker-wave",
@@ -193,6 +206,7 @@ def measure_allocations(url: str, ids: list[int], procs: int, tmp: Path, wave: i
     return {
         "procs": procs,
         "wave": wave,
+        "queue": queue,
         "orders": len(ids),
         "allocated": allocated,
         "per_s": round(len(ids) / busy, 1),
@@ -313,6 +327,13 @@ def child_main(args: argparse.Namespace) -> None:
         res = measure_allocations(args.child_url, chunk, procs, tmp, wave=args.wave_size)
         log(f"{args.child_db}: {res}")
         out["allocations"].append(res)
+    for procs in [int(p) for p in args.queue_procs.split(",") if p]:
+        # The same count, taken as "the next wave" from the queue (the orders after those above).
+        chunk = ids[start : start + args.wave_orders]
+        start += args.wave_orders
+        res = measure_allocations(args.child_url, chunk, procs, tmp, wave=args.wave_size, queue=True)
+        log(f"{args.child_db}: {res}")
+        out["allocations"].append(res)
     out["race"] = race()
     log(f"{args.child_db}: race {out['race']}")
     out["wave"] = wave(args.wave)
@@ -338,6 +359,10 @@ def parse_args(argv: list[str]) -> argparse.Namespace:
     p.add_argument("--wave-size", type=int, default=200, help="orders per allocation wave")
     p.add_argument("--wave-orders", type=int, default=10_000, help="orders allocated per wave measurement")
     p.add_argument("--wave-procs", default="1,2", help="process counts for the wave measurements")
+    p.add_argument(
+        "--queue-procs", default="1,2", help="process counts for waves taken as 'the next N' (empty: none)"
+    )
+    p.add_argument("--worker-queue", type=int, default=0, help=argparse.SUPPRESS)
     return p.parse_args(argv)
 
 
@@ -345,8 +370,8 @@ def main() -> None:
     argv = sys.argv[1:]
     args = parse_args(argv)
     if args.worker_url:
-        ids = [int(i) for i in args.worker_ids.split(",")]
-        allocate_worker(args.worker_url, ids, args.worker_out, args.worker_wave)
+        ids = [int(i) for i in args.worker_ids.split(",") if i]
+        allocate_worker(args.worker_url, ids, args.worker_out, args.worker_wave, args.worker_queue)
         return
     if args.child_db:
         child_main(args)
@@ -358,6 +383,7 @@ def main() -> None:
         print(f"\n{r['server']}")
         for a in r["allocations"]:
             how = f"waves of {a['wave']}" if a.get("wave") else "one per transaction"
+            how += ", next N from the queue" if a.get("queue") else ""
             server = f", server {a['server_ms']} ms" if a.get("server_ms") else ""
             print(
                 f"  allocations/s, {how}, {a['procs']} process(es): {a['per_s']:.0f}  "
