@@ -63,7 +63,7 @@ def server_description() -> str:
         if connection.vendor == "postgresql":
             cur.execute("SELECT current_setting('server_version'), current_setting('fsync')")
             version, fsync = cur.fetchone()
-            return f"PostgreSQL {version} (fsync={fsync})"
+            return f"PostgreSQL {version.split()[0]} (fsync={fsync})"
         cur.execute("SELECT sqlite_version()")
         return f"SQLite {cur.fetchone()[0]} (WAL)"
 
