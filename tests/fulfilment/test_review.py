@@ -139,3 +139,45 @@ def test_dry_run_lists_the_orders_a_rule_would_have_held(make_order, stocked) ->
     checked, held = review_rule_dry_run(rule="remark_keywords", params={"keywords": ["加急"]}, days=7)
     assert checked == 2 and [h.detail for h in held] == ["备注含：加急"]
     assert old.order_no not in {h.order_no for h in held}
+
+
+@pytest.fixture
+def person_holds_while_rules_read(staff):
+    """A review rule (the registry's extension point) during whose first read a customer
+    service agent holds the order by hand, as could happen between the rules' reads and the
+    review's write transaction."""
+    from orderhub.accounts.roles import Role
+    from orderhub.fulfilment.review import RULES, review_rule
+    from orderhub.orders.services import order_hold
+
+    calls = []
+
+    @review_rule("test_agent_meanwhile", "客服同时拦截", HoldReason.MANUAL)
+    def _agent(order, params):
+        calls.append(order.version)
+        if len(calls) == 1:
+            order_hold(
+                order_id=order.pk,
+                reason=HoldReason.MANUAL,
+                actor=staff[Role.CUSTOMER_SERVICE],
+                detail="客户来电改期",
+            )
+        return True, "", {}
+
+    yield calls
+    RULES.pop("test_agent_meanwhile")
+
+
+def test_a_hold_placed_while_the_rules_read_is_respected(
+    make_order, stocked, person_holds_while_rules_read
+) -> None:
+    order = make_order()
+    outcome = order_auto_review(order_id=order.pk)
+    # The order changed after the rules read it: it was reviewed again, and the agent's hold stands.
+    assert len(person_holds_while_rules_read) == 2
+    assert not outcome.approved and outcome.order.status == OrderStatus.PENDING_REVIEW
+    order.refresh_from_db()
+    assert order.status == OrderStatus.PENDING_REVIEW
+    assert _open_holds(order) == {HoldReason.MANUAL: "客户来电改期"}
+    assert not OperationLog.objects.filter(order=order, transition="approve").exists()
+    assert ReviewRun.objects.filter(order=order).count() == 1

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import pytest
+
 from orderhub.fulfilment import rows
 from orderhub.ingest.models import Channel, ChannelKind
 from orderhub.inventory.models import Warehouse
@@ -27,3 +29,39 @@ def test_order_rows_read_like_the_orm(make_order) -> None:
         order.lines_snapshot,
     )
     assert rows.order_row(10**12) is None and not rows.has_parts(order.pk)
+
+
+def test_row_inserter_writes_what_create_would(make_order, carrier_table) -> None:
+    from django.db import IntegrityError, transaction
+    from django.utils import timezone
+
+    from orderhub.fulfilment.models import Waybill
+
+    order = make_order()
+    inserter = rows.RowInserter(Waybill)
+    now = timezone.now()
+    pk = inserter.insert(
+        order_id=order.pk,
+        carrier_id=carrier_table["ZTO"].pk,
+        number="75000001",
+        provider="simulated",
+        created_at=now,
+    )
+    wb = Waybill.objects.get(pk=pk)
+    # Left-out fields get their defaults, as with Waybill.objects.create().
+    assert (wb.order_id, wb.number, wb.status, wb.print_data, wb.voided_at, wb.created_at) == (
+        order.pk,
+        "75000001",
+        Waybill.Status.ACTIVE,
+        "",
+        None,
+        now,
+    )
+    # A constraint refuses a second live waybill with Django's IntegrityError; nothing is written.
+    with pytest.raises(IntegrityError), transaction.atomic():
+        inserter.insert(
+            order_id=order.pk, carrier_id=carrier_table["ZTO"].pk, number="75000002", created_at=now
+        )
+    assert Waybill.objects.filter(order=order).count() == 1
+    with pytest.raises(TypeError, match="order"):
+        inserter.insert(order=order)
