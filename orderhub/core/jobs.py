@@ -20,7 +20,7 @@ import signal
 import socket
 import threading
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from traceback import format_exception
@@ -33,7 +33,9 @@ from django.utils import timezone
 from django.utils.crypto import get_random_string
 from django_tasks import task
 from django_tasks.base import Task, TaskResultStatus
-from django_tasks_db.models import DBTaskResult
+from django_tasks.utils import normalize_json
+from django_tasks_db.backend import DatabaseBackend
+from django_tasks_db.models import DBTaskResult, get_date_max
 from django_tasks_db.utils import exclusive_transaction, is_locked_database_exception
 
 from orderhub.core.models import PeriodicSchedule, WorkerHeartbeat
@@ -79,6 +81,38 @@ def durable_job(
 
 def policy_for(task_path: str) -> JobPolicy:
     return _POLICIES.get(task_path, JobPolicy())
+
+
+def jobs_enqueue_many(job: Task, calls: Iterable[tuple[Any, ...]]) -> int:
+    """Enqueue `job` once per argument tuple in `calls`, as `job.enqueue(*args)` would, with one
+    INSERT for all of them: the bulk transition service owes hundreds of jobs at once.
+
+    The rows are the ones the database backend writes (same id function, queue, priority,
+    backend alias, run_after), so the worker cannot tell them apart. django-tasks' `task_enqueued`
+    signal, which only logs at debug level, is not sent. Other backends enqueue one by one.
+    """
+    backend = job.get_backend()
+    calls = list(calls)
+    if not isinstance(backend, DatabaseBackend):
+        for args in calls:
+            job.enqueue(*args)
+        return len(calls)
+    backend.validate_task(job)
+    rows = [
+        DBTaskResult(
+            id=backend._get_id(),  # the backend's id function (a UUID unless configured)
+            args_kwargs=normalize_json({"args": list(args), "kwargs": {}}),
+            priority=job.priority,
+            task_path=job.module_path,
+            queue_name=job.queue_name,
+            # what django-tasks-db's pre_save handler (not run by bulk_create) stores for "now"
+            run_after=job.run_after or get_date_max(),
+            backend_name=backend.alias,
+        )
+        for args in calls
+    ]
+    DBTaskResult.objects.bulk_create(rows)
+    return len(rows)
 
 
 def backoff_delay(attempt: int, base: float) -> float:

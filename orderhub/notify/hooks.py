@@ -4,17 +4,16 @@ from __future__ import annotations
 
 from orderhub.core.db import CompiledRows
 from orderhub.notify.models import Delivery, DeliveryStatus, InboxMessage, NotifyChannel
-from orderhub.notify.services import notify_for_log_entry
-from orderhub.orders.effects import EffectContext, transition_effect
+from orderhub.notify.services import notify_for_log_entries
+from orderhub.orders.effects import EffectContext, transition_batch_effect
 from orderhub.orders.models import Order
 from orderhub.orders.timeline import TimelineEvent, timeline_source
 
 
-@transition_effect()
-def _notify_transition(ctx: EffectContext) -> None:
+@transition_batch_effect()
+def _notify_transitions(contexts: list[EffectContext]) -> None:
     """Every transition tells the people responsible for the new state (unless back-filled)."""
-    if ctx.notify:
-        notify_for_log_entry(ctx.entry)
+    notify_for_log_entries([ctx.entry for ctx in contexts if ctx.notify])
 
 
 # Compiled once: every timeline view reads it.

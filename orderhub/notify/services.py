@@ -17,6 +17,7 @@ from django.utils.translation import gettext as _
 from orderhub.accounts.models import User
 from orderhub.accounts.roles import Role
 from orderhub.core.errors import Conflict, NotFound, PermissionDenied, ValidationFailed
+from orderhub.core.jobs import jobs_enqueue_many
 from orderhub.notify.conf import notify_conf
 from orderhub.notify.delivery import deliveries_send
 from orderhub.notify.models import (
@@ -198,8 +199,8 @@ def _log_context(entry: OperationLog) -> dict[str, Any]:
     )
 
 
-def notify_for_log_entry(entry: OperationLog) -> None:
-    """Owe a transition's notifications: one durable job, committed with the transition.
+def notify_for_log_entries(entries: list[OperationLog]) -> None:
+    """Owe transitions' notifications: one durable job each, committed with the transitions.
 
     Routing (who is responsible, their preferences, the templates) is planned by the job, not
     here: it reads several configuration tables and would double the cost of every transition.
@@ -207,7 +208,10 @@ def notify_for_log_entry(entry: OperationLog) -> None:
     """
     from orderhub.notify.tasks import deliver_transition_notice
 
-    deliver_transition_notice.enqueue(entry.pk)
+    if len(entries) == 1:
+        deliver_transition_notice.enqueue(entries[0].pk)
+    elif entries:
+        jobs_enqueue_many(deliver_transition_notice, [(entry.pk,) for entry in entries])
 
 
 def _hold_source(order_id: int, reasons: list[str]) -> str:

@@ -79,7 +79,7 @@ def entry_hash_for(parts: tuple[str, str], order_id: int) -> str:
     return hashlib.sha256(f"{parts[0]}{int(order_id)}{parts[1]}".encode()).hexdigest()  # an int's JSON
 
 
-def log_append(
+def log_entry_next(
     *,
     order: Order,
     action: str,
@@ -92,8 +92,11 @@ def log_append(
     details: dict[str, Any] | None = None,
     automatic: bool = False,
 ) -> OperationLog:
-    """Append one entry to the order's chain. The caller holds the order's row lock."""
-    assert transaction.get_connection().in_atomic_block, "log entries are written in a transaction"
+    """The order's next chain entry, hashed but not saved; the order's head moves to it.
+
+    The caller holds the order's row lock and saves the entry (`log_append` does both; the bulk
+    transition service saves many with one INSERT).
+    """
     entry = OperationLog(
         order=order,
         seq=order.log_seq + 1,
@@ -110,9 +113,17 @@ def log_append(
         prev_hash=order.log_head or GENESIS,
     )
     entry.hash = entry_hash(entry)
-    entry.save(force_insert=True)
     order.log_seq = entry.seq
     order.log_head = entry.hash
+    return entry
+
+
+def log_append(**fields: Any) -> OperationLog:
+    """Append one entry to the order's chain (`log_entry_next`'s fields). The caller holds the
+    order's row lock."""
+    assert transaction.get_connection().in_atomic_block, "log entries are written in a transaction"
+    entry = log_entry_next(**fields)
+    entry.save(force_insert=True)
     return entry
 
 

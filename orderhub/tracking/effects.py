@@ -9,9 +9,11 @@
 
 from __future__ import annotations
 
+from datetime import datetime
+
 from django.db.models import Q
 
-from orderhub.orders.effects import EffectContext, transition_effect
+from orderhub.orders.effects import EffectContext, transition_batch_effect, transition_effect
 from orderhub.orders.models import Order
 from orderhub.orders.timeline import TimelineEvent, timeline_source
 from orderhub.tracking.carriers import TrackingStatus, carrier_name
@@ -20,13 +22,25 @@ from orderhub.tracking.services import shipments_watch, tracking_start
 from orderhub.tracking.thresholds import Thresholds
 
 
-@transition_effect(on=["ship"])
-def _track_on_ship(ctx: EffectContext) -> None:
-    details = ctx.entry.details if isinstance(ctx.entry.details, dict) else {}
-    carrier, tracking_no = details.get("carrier"), details.get("tracking_no")
-    if carrier and tracking_no:
-        tracking_start(order=ctx.order, carrier=str(carrier), tracking_no=str(tracking_no), now=ctx.entry.at)
-    shipments_watch(order=ctx.order, now=ctx.entry.at)
+@transition_batch_effect(on=["ship"])
+def _track_on_ship(contexts: list[EffectContext]) -> None:
+    for ctx in contexts:
+        details = ctx.entry.details if isinstance(ctx.entry.details, dict) else {}
+        carrier, tracking_no = details.get("carrier"), details.get("tracking_no")
+        if carrier and tracking_no:
+            tracking_start(
+                order=ctx.order, carrier=str(carrier), tracking_no=str(tracking_no), now=ctx.entry.at
+            )
+    for at, order_ids in _orders_by_time(contexts).items():
+        shipments_watch(order_ids=order_ids, now=at)
+
+
+def _orders_by_time(contexts: list[EffectContext]) -> dict[datetime, list[int]]:
+    """The transitions' order ids by the time they happened (a batch shares one time)."""
+    by_time: dict[datetime, list[int]] = {}
+    for ctx in contexts:
+        by_time.setdefault(ctx.entry.at, []).append(ctx.order.pk)
+    return by_time
 
 
 @transition_effect(on=["resume"])
@@ -46,9 +60,10 @@ def _rewatch_on_resume(ctx: EffectContext) -> None:
         s.save(update_fields=["alert", "alert_reason", "quiet_since", "stall_due_at"])
 
 
-@transition_effect(on=["complete", "close"])
-def _stop_on_close(ctx: EffectContext) -> None:
-    Shipment.objects.filter(order_id=ctx.order.pk).filter(Q(active=True) | ~Q(alert=Alert.NONE)).update(
+@transition_batch_effect(on=["complete", "close"])
+def _stop_on_close(contexts: list[EffectContext]) -> None:
+    order_ids = [ctx.order.pk for ctx in contexts]
+    Shipment.objects.filter(order_id__in=order_ids).filter(Q(active=True) | ~Q(alert=Alert.NONE)).update(
         active=False, stall_due_at=None, alert=Alert.NONE
     )
 

@@ -149,13 +149,17 @@ def tracking_start(
     return shipment
 
 
-def shipments_watch(*, order: Order, now: datetime) -> int:
-    """Start the stall clock of an order's parcels that are not yet watched (on "ship")."""
+def shipments_watch(*, order_ids: list[int], now: datetime) -> int:
+    """Start the stall clock of the orders' parcels that are not yet watched (on "ship")."""
     thresholds = Thresholds.load()
     count = 0
     pending = Shipment.objects.filter(
-        order=order, stall_due_at__isnull=True, active=True, alert=Alert.NONE, delivered_at__isnull=True
-    )
+        order_id__in=order_ids,
+        stall_due_at__isnull=True,
+        active=True,
+        alert=Alert.NONE,
+        delivered_at__isnull=True,
+    ).order_by("pk")
     for s in pending:
         s.shipped_at = s.quiet_since = max(s.quiet_since, now)
         s.stall_due_at = s.quiet_since + thresholds.delta(s.carrier, s.province_code)

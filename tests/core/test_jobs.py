@@ -16,10 +16,10 @@ from django_tasks.base import TaskResultStatus
 from django_tasks_db.models import DBTaskResult
 
 from orderhub.accounts.roles import Role
-from orderhub.core.jobs import backoff_delay, jobs_run_pending, periodic_enqueue_due
+from orderhub.core.jobs import backoff_delay, jobs_enqueue_many, jobs_run_pending, periodic_enqueue_due
 from orderhub.notify.models import InboxMessage
 from orderhub.orders.models import OperationLog
-from orderhub.orders.services import order_transition
+from orderhub.orders.services import order_transition, order_transition_many
 from orderhub.orders.states import OrderStatus as S
 from tests.core import jobs_for_tests
 from tests.support import REPO, orderhub_cmd, orderhub_env
@@ -102,6 +102,28 @@ def test_transition_notice_reaches_the_responsible_users_once(make_order, staff)
     messages = InboxMessage.objects.filter(order=order)
     assert [m.user.username for m in messages] == ["warehouse1"]
     assert messages[0].title == f"订单 {order.order_no} 已进入「已拆单」"
+
+
+def test_jobs_enqueued_in_bulk_are_stored_and_run_like_single_ones(db, tmp_path) -> None:
+    counters = [tmp_path / f"n{i}" for i in range(3)]
+    single = jobs_for_tests.flaky.enqueue(str(counters[0]), 0)
+    assert jobs_enqueue_many(jobs_for_tests.flaky, [(str(c), 0) for c in counters[1:]]) == 2
+    fields = ("task_path", "queue_name", "priority", "backend_name", "status", "run_after")
+    rows = list(DBTaskResult.objects.order_by("enqueued_at").values_list(*fields))
+    assert len(rows) == 3 and len(set(rows)) == 1, "bulk rows look exactly like the single one"
+    assert jobs_run_pending() == 3
+    assert [c.read_text() for c in counters] == ["1", "1", "1"]
+    assert DBTaskResult.objects.get(pk=single.id).status == TaskResultStatus.SUCCESSFUL
+
+
+def test_a_batch_of_transitions_notifies_like_single_ones(make_order, staff) -> None:
+    orders = [make_order() for _ in range(3)]
+    order_transition_many(order_ids=[o.pk for o in orders], to=S.SPLIT, actor=staff[Role.CUSTOMER_SERVICE])
+    jobs_run_pending()
+    for order in orders:
+        messages = InboxMessage.objects.filter(order=order)
+        assert [m.title for m in messages] == [f"订单 {order.order_no} 已进入「已拆单」"]
+        assert messages[0].user.username == "warehouse1"
 
 
 def _wait_for(path: Path, timeout: float = 60) -> None:
