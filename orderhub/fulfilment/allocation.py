@@ -39,7 +39,7 @@ from orderhub.inventory.services import (
 )
 from orderhub.orders.models import HoldReason, Order, OrderLine
 from orderhub.orders.permissions import can_see, may_perform
-from orderhub.orders.services import order_hold, order_transition
+from orderhub.orders.services import order_hold, order_transition, order_transition_many
 from orderhub.orders.states import TRANSITIONS_BY_NAME, OrderStatus
 
 
@@ -505,8 +505,7 @@ def _wave_chunk(
             allocated.append(decision)
         stock_reserve_wave(lines=reserve, actor=actor, note=_("分仓占用"))
         _entities_assign_wave(allocated)
-        for decision in allocated:
-            _moved(result, decision, actor, automatic, now)
+        _transitions_run(result, allocated, actor, automatic, now)
         for decision, shortfalls in held:
             ctx = decision.ctx
             result.held.append(
@@ -553,17 +552,29 @@ def _entities_assign_wave(allocated: list[Decision]) -> None:
         _orders_set(orders, dict(changes))
 
 
-def _moved(result: WaveResult, decision: Decision, actor: User, automatic: bool, now: datetime) -> None:
-    wh = decision.chosen.warehouse  # type: ignore[union-attr]
-    moved = order_transition(
-        order_id=decision.ctx.order.pk,
-        to=OrderStatus.ALLOCATING,
-        actor=actor,
-        details={"allocation": decision.details},
-        automatic=automatic,
-        reason=_allocated_to(wh),
-        now=now,
-    )
-    result.allocated.append(
-        AllocationResult(order=moved, allocated=True, warehouse=wh, details=decision.details)
-    )
+def _transitions_run(
+    result: WaveResult, allocated: list[Decision], actor: User, automatic: bool, now: datetime
+) -> None:
+    """Move the allocated orders to 分仓中: one bulk transition per warehouse (the reason names it)."""
+    by_warehouse: dict[int, list[Decision]] = {}
+    for decision in allocated:
+        by_warehouse.setdefault(decision.chosen.warehouse.pk, []).append(decision)  # type: ignore[union-attr]
+    moved: dict[int, Order] = {}
+    for decisions in by_warehouse.values():
+        batch = order_transition_many(
+            order_ids=[d.ctx.order.pk for d in decisions],
+            to=OrderStatus.ALLOCATING,
+            actor=actor,
+            details={d.ctx.order.pk: {"allocation": d.details} for d in decisions},
+            automatic=automatic,
+            reason=_allocated_to(decisions[0].chosen.warehouse),  # type: ignore[union-attr]
+            now=now,
+        )
+        if batch.refused:  # checked before reserving; should it happen, nothing of the wave stays
+            raise batch.refused[0][1]
+        moved.update((o.pk, o) for o in batch.moved)
+    for d in allocated:
+        wh = d.chosen.warehouse  # type: ignore[union-attr]
+        result.allocated.append(
+            AllocationResult(order=moved[d.ctx.order.pk], allocated=True, warehouse=wh, details=d.details)
+        )

@@ -164,3 +164,23 @@ def test_a_role_that_may_not_allocate_is_refused_before_anything_changes(
         orders_allocate(order_ids=[order.pk], actor=staff[Role.FINANCE])
     order.refresh_from_db()
     assert order.status == OrderStatus.SPLIT and Stock.objects.get().reserved == 0
+
+
+def test_a_waves_statements_do_not_grow_with_its_orders(approved, warehouses, skus, stock_in) -> None:
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    from .test_query_budget import THREE_LINES, _ours
+
+    for sku in skus.values():
+        stock_in(warehouses["HZ"], sku, 1000)
+    orders_allocate(order_ids=[approved().pk])  # the rule tables are now cached, as in a running process
+    counts = []
+    for size in (3, 9):
+        ids = [approved(lines=THREE_LINES).pk for _ in range(size)]
+        with CaptureQueriesContext(connection) as ctx:
+            assert len(orders_allocate(order_ids=ids).allocated) == size
+        counts.append((len(ctx.captured_queries), len(_ours(ctx))))
+    # All statements, and fulfilment's and inventory's own: lock the stock rows, one UPDATE for
+    # every counter, ledger rows, reservations
+    assert counts[0] == counts[1] and counts[0][1] == 4, counts
