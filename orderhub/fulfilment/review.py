@@ -7,8 +7,9 @@ hold says which rule decided and why.
 The rules read (lines, stock, look-alike orders, open amounts) before the write transaction
 opens: SQLite takes its one write lock at BEGIN, so reading inside would keep every other writer
 waiting. The version the rules saw is checked under the lock; an order changed in between is
-reviewed again. The per-order reads are compiled once (core.db.CompiledRows), since building
-them costs more CPU than running them.
+reviewed again. When every rule passes, the open holds are read once, by the approve guard. The
+per-order reads are compiled once (core.db.CompiledRows), since building them costs more CPU
+than running them.
 """
 
 from __future__ import annotations
@@ -316,28 +317,23 @@ def order_auto_review(
         if seen.status != OrderStatus.PENDING_REVIEW:
             raise InvalidTransition(_("订单 %(no)s 不在待审核") % {"no": seen.order_no}, field="status")
         verdicts = order_evaluate(with_customer(seen))
-        open_holds = _OPEN_HOLDS.rows(seen.pk)
         try:
-            return _review_record(seen, verdicts, open_holds, actor, now)
+            if all(v.passed for v in verdicts):
+                try:
+                    return _review_approve(seen, verdicts, actor, now)
+                except InvalidTransition as e:
+                    if e.code != "guard_failed":
+                        raise
+                    # The approve guard found open holds: release what this review may, or stay held.
+            return _review_record(seen, verdicts, _OPEN_HOLDS.rows(seen.pk), actor, now)
         except Conflict as e:
             if e.code != "version_conflict" or attempt == _ATTEMPTS - 1:
                 raise
     raise AssertionError("unreachable")  # pragma: no cover
 
 
-def _review_record(
-    seen: Order, verdicts: list[Verdict], open_holds: list[tuple[int, str]], actor: User, now: datetime
-) -> ReviewOutcome:
-    """Write the review of the order as the rules `seen` it, in one short transaction.
-
-    Raises Conflict (version_conflict) when the order changed since; nothing is written then.
-    """
-    failed = [v for v in verdicts if not v.passed]
-    results = [v.as_dict() for v in verdicts]
-    releasable = {RULES[v.rule].hold for v in verdicts if v.passed and RULES[v.rule].auto_release}
-    release = [hold_id for hold_id, reason in open_holds if reason in releasable]
-    approve = not failed and len(release) == len(open_holds)
-    move = {
+def _approve_move(verdicts: list[Verdict], actor: User, now: datetime) -> dict[str, Any]:
+    return {
         "to": OrderStatus.SPLIT,
         "actor": actor,
         "automatic": True,
@@ -347,13 +343,38 @@ def _review_record(
         },
         "now": now,
     }
+
+
+def _review_approve(seen: Order, verdicts: list[Verdict], actor: User, now: datetime) -> ReviewOutcome:
+    """Every rule passed: approve the order, as the rules `seen` it, and record the run.
+
+    The common case, with the holds read once: by the transition's guard, which refuses an order
+    with open holds (InvalidTransition, guard_failed). The transition also checks, under its
+    lock, that the order is still the version the rules saw (Conflict, version_conflict).
+    """
+    results = [v.as_dict() for v in verdicts]
     with transaction.atomic():
-        if approve and not release:
-            # The common case: the transition itself checks, under its lock, that the order is
-            # still the version the rules saw.
-            moved = order_transition(order_id=seen.pk, expected_version=seen.version, **move)
-            _REVIEW_RUNS.insert(order_id=seen.pk, at=now, outcome=ReviewRun.Outcome.APPROVED, results=results)
-            return ReviewOutcome(moved, True, verdicts)
+        moved = order_transition(
+            order_id=seen.pk, expected_version=seen.version, **_approve_move(verdicts, actor, now)
+        )
+        _REVIEW_RUNS.insert(order_id=seen.pk, at=now, outcome=ReviewRun.Outcome.APPROVED, results=results)
+    return ReviewOutcome(moved, True, verdicts)
+
+
+def _review_record(
+    seen: Order, verdicts: list[Verdict], open_holds: list[tuple[int, str]], actor: User, now: datetime
+) -> ReviewOutcome:
+    """Write the review of an order with failed rules or open holds, as the rules `seen` it.
+
+    Raises Conflict (version_conflict) when the order changed since; nothing is written then.
+    """
+    failed = [v for v in verdicts if not v.passed]
+    releasable = {RULES[v.rule].hold for v in verdicts if v.passed and RULES[v.rule].auto_release}
+    release = [hold_id for hold_id, reason in open_holds if reason in releasable]
+    approve = not failed and len(release) == len(open_holds)
+    if approve and not release:
+        return _review_approve(seen, verdicts, actor, now)
+    with transaction.atomic():
         order = order_locked(seen.pk)
         if order.version != seen.version:
             raise Conflict(_("订单已被他人修改，请刷新后重试"), code="version_conflict")
@@ -363,14 +384,17 @@ def _review_record(
             )
         # The run records the rules' verdict; an open hold of a person's keeps the order held.
         outcome = ReviewRun.Outcome.HELD if failed else ReviewRun.Outcome.APPROVED
-        _REVIEW_RUNS.insert(order_id=order.pk, at=now, outcome=outcome, results=results)
+        _REVIEW_RUNS.insert(
+            order_id=order.pk, at=now, outcome=outcome, results=[v.as_dict() for v in verdicts]
+        )
         for v in failed:
             order_hold(
                 order_id=order.pk, reason=v.hold, actor=actor, detail=f"[{v.name}] {v.detail}"[:255], now=now
             )
         if not approve:
             return ReviewOutcome(order_row(order.pk) or order, False, verdicts)
-        return ReviewOutcome(order_transition(order_id=order.pk, **move), True, verdicts)
+        moved = order_transition(order_id=order.pk, **_approve_move(verdicts, actor, now))
+        return ReviewOutcome(moved, True, verdicts)
 
 
 @dataclass

@@ -31,9 +31,9 @@ from orderhub.orders.services import LineDraft, order_transition
 
 # step: (statements in all, of which inside a transaction); COMMIT is not a statement here.
 BUDGET = {
-    # before: order, customer, lines, stock, look-alike orders, open holds; inside: the
-    # transition (savepoint pair, lock, the guard's holds, log entry, status, notice job), the run
-    "approve": (14, 8),
+    # before: order, customer, lines, stock, look-alike orders; inside: the transition
+    # (savepoint pair, lock, the guard's open holds, log entry, status, notice job), the run
+    "approve": (13, 8),
     # one parcel: read only (order, parts?, lines with SKUs, stock), nothing to write
     "split": (4, 0),
     "allocate": (14, 14),
