@@ -27,6 +27,9 @@ DEFAULTS: dict[str, Any] = {
     # writes (None: never).
     "HELPER_MIN_CHUNKS": 10,
     "HELPER_PROCESSES": 1,
+    # Chunks the helpers may prepare ahead while the file is still being staged (each is held as
+    # ~1.3 MB of pickled rows until the writer takes it).
+    "HELPER_AHEAD_CHUNKS": 64,
     # Page cache of the importing connection on SQLite (MB).
     "SQLITE_CACHE_MB": 256,
     # On SQLite, a large batch commits its chunks together for up to this long (0: each on its own).

@@ -1,12 +1,14 @@
 """Helper processes that prepare chunks (ingest/prepare.py) while this process writes them.
 
 Mapping, validating and building a chunk's orders takes longer than inserting them, so on a large
-batch another core prepares chunk n+1 while the writer inserts chunk n (`HELPER_PROCESSES` helpers
-take the chunks in turn). A helper is forked: it inherits the mapping, the catalogue and the
-customers, never touches the database (the connection it inherited belongs to the writer), gets
-each chunk's staged rows as JSON text and sends back the prepared chunk. Messages go in lock-step
-(each helper has one chunk in flight: the writer sends it the next one as soon as it has received
-its last, then writes that one), so neither side can block the other on a full pipe.
+batch other cores prepare the next chunks while the writer inserts this one (`HELPER_PROCESSES`
+helpers take the chunks in turn). A helper is forked: it inherits the mapping, the catalogue and
+the customers, never touches the database (the connection it inherited belongs to the writer), gets
+each chunk's staged rows as JSON text and sends back the prepared chunk. Each helper has one chunk
+in flight and the writer sends it the next only once it has taken in the last, so neither side can
+block the other on a full pipe. The helpers start while the file is still being staged (from its
+HELPER_MIN_CHUNKS-th chunk on) and prepare up to HELPER_AHEAD_CHUNKS chunks before the writer
+begins to insert: reading the file no longer leaves the other core idle.
 
 Only used for large batches in a single-threaded process (the job worker, the shell command):
 forking a process whose other threads may hold locks is not safe.
@@ -14,12 +16,14 @@ forking a process whose other threads may hold locks is not safe.
 
 from __future__ import annotations
 
+import collections
 import contextlib
 import dataclasses
 import gc
 import json
 import logging
 import multiprocessing
+import pickle
 import signal
 import threading
 from collections.abc import Iterator
@@ -39,7 +43,7 @@ logger = logging.getLogger(__name__)
 
 
 def use_helper(chunks: int) -> bool:
-    """Whether a batch of this many unprocessed chunks is prepared in a helper process."""
+    """Whether a batch of (at least) this many unprocessed chunks is prepared in a helper process."""
     minimum = ingest_setting("HELPER_MIN_CHUNKS")
     return (
         minimum is not None
@@ -50,18 +54,29 @@ def use_helper(chunks: int) -> bool:
 
 
 class Helper:
-    """Iterates over the prepared chunks, in the order of `chunk_ids`; with several helper processes
-    chunk i goes to helper i mod n, each with one chunk in flight."""
+    """Prepares chunks in helper processes; `result(key)` gives them back in the order submitted.
 
-    def __init__(self, prep: PrepareContext, chunk_ids: list[int], processes: int = 1) -> None:
-        self.chunk_ids = chunk_ids
-        self.next = 0
+    Chunks are submitted with a key (their `seq`) and their staged rows as JSON text; the i-th
+    submitted goes to helper i mod n. Each helper has one chunk in flight and a queue of the ones
+    submitted to it; what it sends back is kept as bytes (unpickled only when the writer takes
+    it), so the writer may submit chunks while it is still staging the file and collect the
+    prepared ones later (`collect()` never blocks), up to `ahead` chunks held at a time.
+    """
+
+    def __init__(self, prep: PrepareContext, processes: int = 1, ahead: int = 64) -> None:
         self.failed = False
+        self.closed = False
+        self.ahead = ahead
+        self.order: list[int] = []  # keys, in the order submitted
+        self.owner: dict[int, int] = {}  # key -> helper index
+        self.queues: list[collections.deque[tuple[int, str]]] = []
+        self.inflight: list[int | None] = []
+        self.done: dict[int, bytes] = {}
         context = multiprocessing.get_context("fork")
         helper_prep = _for_helper(prep)
         self.conns: list[Connection] = []
         self.processes: list[Any] = []
-        for i in range(max(1, min(processes, len(chunk_ids)))):
+        for i in range(max(1, processes)):
             conn, child = context.Pipe()
             process = context.Process(
                 target=_serve, args=(child, helper_prep), name=f"orderhub-ingest-prepare-{i}", daemon=True
@@ -70,51 +85,92 @@ class Helper:
             child.close()
             self.conns.append(conn)
             self.processes.append(process)
-        for i in range(len(self.conns)):
-            self._send(i)
+            self.queues.append(collections.deque())
+            self.inflight.append(None)
 
-    def _send(self, index: int) -> None:
-        if index < len(self.chunk_ids) and not self.failed:
-            chunk_id = self.chunk_ids[index]
-            text = (
-                ImportChunk.objects.filter(pk=chunk_id)
-                .annotate(text=Cast("rows", TextField()))
-                .values_list("text", flat=True)
-                .get()
-            )
-            try:
-                self.conns[index % len(self.conns)].send((chunk_id, text))
-            except OSError:
-                self.failed = True
+    def held(self) -> int:
+        """Chunks submitted and not yet taken back."""
+        return len(self.owner)
 
-    def __iter__(self) -> Iterator[PreparedChunk | None]:
-        return self
+    def submitted(self, key: int) -> bool:
+        return key in self.owner
 
-    def __next__(self) -> PreparedChunk | None:
-        """The next chunk prepared, or None when the helper could not (the writer prepares it)."""
-        index = self.next
-        if index >= len(self.chunk_ids):
-            raise StopIteration
-        self.next += 1
-        prepared: PreparedChunk | None = None
+    def submit(self, key: int, text: str) -> None:
+        index = len(self.order) % len(self.conns)
+        self.order.append(key)
+        self.owner[key] = index
+        self.queues[index].append((key, text))
+        self._pump(index)
+
+    def submit_chunk(self, key: int, chunk_id: int) -> None:
+        """Submit a chunk already staged in the database."""
+        text = (
+            ImportChunk.objects.filter(pk=chunk_id)
+            .annotate(text=Cast("rows", TextField()))
+            .values_list("text", flat=True)
+            .get()
+        )
+        self.submit(key, text)
+
+    def _pump(self, index: int) -> None:
+        if self.failed or self.inflight[index] is not None or not self.queues[index]:
+            return
+        key, text = self.queues[index].popleft()
+        try:
+            self.conns[index].send((key, text))
+        except OSError:
+            self._fail()
+            return
+        self.inflight[index] = key
+
+    def _receive(self, index: int) -> None:
+        try:
+            data = self.conns[index].recv_bytes()
+        except (EOFError, OSError):
+            self._fail()
+            return
+        key = self.inflight[index]
+        assert key is not None
+        self.done[key] = data
+        self.inflight[index] = None
+        self._pump(index)
+
+    def _fail(self) -> None:
         if not self.failed:
-            collecting = gc.isenabled()
-            gc.disable()  # unpickling a chunk makes ~100,000 objects, none of them cyclic garbage
-            try:
-                chunk_id, prepared = self.conns[index % len(self.conns)].recv()
-                assert chunk_id == self.chunk_ids[index]
-            except (EOFError, OSError):
-                logger.warning("import helper process ended early; preparing chunks in-process")
-                self.failed = True
-                prepared = None
-            finally:
-                if collecting:
-                    gc.enable()
-        # That helper prepares its next chunk while the caller writes this one.
-        self._send(index + len(self.conns))
+            logger.warning("import helper process ended early; preparing chunks in-process")
+        self.failed = True
+
+    def collect(self) -> None:
+        """Take in whatever the helpers have finished, without waiting."""
+        for index, conn in enumerate(self.conns):
+            while not self.failed and self.inflight[index] is not None and conn.poll():
+                self._receive(index)
+
+    def result(self, key: int) -> PreparedChunk | None:
+        """The chunk submitted under `key`, prepared; None when the helper could not (the writer
+        then prepares it itself)."""
+        index = self.owner.pop(key, None)
+        if index is None:
+            return None
+        while not self.failed and key not in self.done:
+            self._receive(index)
+        data = self.done.pop(key, None)
+        if data is None:
+            return None
+        collecting = gc.isenabled()
+        gc.disable()  # unpickling a chunk makes ~100,000 objects, none of them cyclic garbage
+        try:
+            got_key, prepared = pickle.loads(data)  # noqa: S301 - from our own forked helper
+        finally:
+            if collecting:
+                gc.enable()
+        assert got_key == key
         return prepared
 
     def close(self) -> None:
+        if self.closed:
+            return
+        self.closed = True
         for conn in self.conns:
             with contextlib.suppress(OSError):
                 conn.send(None)
@@ -126,8 +182,41 @@ class Helper:
                 process.join()
 
 
-def prepared_in_helper(prep: PrepareContext, chunk_ids: list[int]) -> Helper:
-    return Helper(prep, chunk_ids, processes=ingest_setting("HELPER_PROCESSES"))
+class Prepared:
+    """Iterates over the prepared chunks of `chunks` ([(key, chunk id)], in order): those not yet
+    submitted are read from the database and submitted, each helper kept one chunk ahead."""
+
+    def __init__(self, helper: Helper, chunks: list[tuple[int, int]]) -> None:
+        self.helper = helper
+        self.chunks = chunks
+        self.next = 0
+
+    def _fill(self, upto: int) -> None:
+        for key, chunk_id in self.chunks[self.next : upto]:
+            if not self.helper.submitted(key) and not self.helper.failed:
+                self.helper.submit_chunk(key, chunk_id)
+
+    def __iter__(self) -> Iterator[PreparedChunk | None]:
+        return self
+
+    def __next__(self) -> PreparedChunk | None:
+        if self.next >= len(self.chunks):
+            raise StopIteration
+        self._fill(self.next + len(self.helper.conns))
+        key, chunk_id = self.chunks[self.next]
+        self.next += 1
+        prepared = self.helper.result(key)
+        if prepared is not None:
+            prepared.chunk_id = chunk_id
+        # Each helper prepares its next chunk while the caller writes this one.
+        self._fill(self.next + len(self.helper.conns))
+        return prepared
+
+
+def helper_start(prep: PrepareContext) -> Helper:
+    return Helper(
+        prep, processes=ingest_setting("HELPER_PROCESSES"), ahead=ingest_setting("HELPER_AHEAD_CHUNKS")
+    )
 
 
 def _for_helper(prep: PrepareContext) -> PrepareContext:
@@ -173,12 +262,13 @@ def _serve(conn: Connection, prep: PrepareContext) -> None:
             message: Any = conn.recv()
             if message is None:
                 return
-            chunk_id, text = message
+            key, text = message
             try:
-                prepared: PreparedChunk | None = prepare_chunk(prep, chunk_id, json.loads(text))
+                # The writer puts in the chunk's id (the key is its place in the batch).
+                prepared: PreparedChunk | None = prepare_chunk(prep, 0, json.loads(text))
             except Exception:  # the writer prepares the chunk itself and meets the error there
                 prepared = None
-            conn.send((chunk_id, prepared))
+            conn.send_bytes(pickle.dumps((key, prepared), protocol=pickle.HIGHEST_PROTOCOL))
     except (EOFError, OSError):
         return
     finally:

@@ -8,6 +8,7 @@ from __future__ import annotations
 import contextlib
 import gc
 import hashlib
+import json
 import time
 from collections import Counter
 from collections.abc import Callable
@@ -193,24 +194,27 @@ def batch_run(
     if batch.status in (BatchStatus.DONE, BatchStatus.FAILED):
         return batch
     actor = actor or batch.created_by
+    early = EarlyHelper(batch, actor)
     try:
         if batch.status in (BatchStatus.PENDING, BatchStatus.READING):
             ImportBatch.objects.filter(pk=batch.pk).update(
                 status=BatchStatus.READING, started_at=timezone.now()
             )
             batch.status = BatchStatus.READING
-            _stage_file(batch)
+            _stage_file(batch, early)
         plan = _plan_for(batch)
         if progress:
             progress(batch)
-        _process(batch, plan, actor, progress)
+        _process(batch, plan, actor, progress, early)
     except FileRefused as exc:
         return _fail(batch, exc.message)
+    finally:
+        early.close()
     batch.refresh_from_db()
     return batch
 
 
-def _stage_file(batch: ImportBatch) -> None:
+def _stage_file(batch: ImportBatch, early: EarlyHelper | None = None) -> None:
     from orderhub.ingest.presets import resolve_mapping
 
     ImportChunk.objects.filter(batch=batch).delete()
@@ -259,7 +263,9 @@ def _stage_file(batch: ImportBatch) -> None:
         yield from head[idx + 1 :]
         yield from rows
 
-    total = stage_rows(batch, plan, data_rows())
+    if early is not None:
+        early.plan = plan
+    total = stage_rows(batch, plan, data_rows(), on_chunk=early)
     batch.sheet = info.sheet
     batch.total_rows = total
     batch.status = BatchStatus.RUNNING
@@ -313,8 +319,11 @@ def _row_key(plan: Plan, cells: list[Any]) -> str:
     return str(mapped.values.get(plan.key_plan.name) or "")
 
 
-def stage_rows(batch: ImportBatch, plan: Plan, rows: Any) -> int:
-    """Write raw rows into chunks; an order's consecutive rows never straddle two chunks."""
+def stage_rows(
+    batch: ImportBatch, plan: Plan, rows: Any, on_chunk: Callable[[int, list[Any]], None] | None = None
+) -> int:
+    """Write raw rows into chunks; an order's consecutive rows never straddle two chunks.
+    `on_chunk(seq, rows)` sees each chunk as it is made."""
     size = ingest_setting("CHUNK_ROWS")
     max_rows = ingest_setting("MAX_ROWS")
     seq, total = 0, 0
@@ -326,6 +335,8 @@ def stage_rows(batch: ImportBatch, plan: Plan, rows: Any) -> int:
         nonlocal seq, buf
         if buf:
             pending.append(ImportChunk(batch=batch, seq=seq, rows=buf))
+            if on_chunk is not None:
+                on_chunk(seq, buf)
             seq += 1
             buf = []
         if len(pending) >= 10:
@@ -364,22 +375,74 @@ class Context:
     prep: PrepareContext | None = None
 
 
+class EarlyHelper:
+    """Starts the helper processes (ingest/parallel.py) while a large file is being staged: from the
+    HELPER_MIN_CHUNKS-th chunk on, each staged chunk is also submitted to them (up to
+    HELPER_AHEAD_CHUNKS), so they prepare chunks while this process reads the rest of the file.
+    Nothing is written before the whole file has been read; a file refused half-way only wasted
+    the helpers' work."""
+
+    def __init__(self, batch: ImportBatch, actor: User | None) -> None:
+        self.batch = batch
+        self.actor = actor
+        self.plan: Plan | None = None
+        self.waiting: list[tuple[int, str]] = []
+        self.helper: Any = None
+        self.prep: PrepareContext | None = None
+        self.catalog: Catalog | None = None
+
+    def __call__(self, seq: int, rows: list[Any]) -> None:
+        from orderhub.ingest.parallel import helper_start, use_helper
+
+        minimum = ingest_setting("HELPER_MIN_CHUNKS")
+        if self.batch.kind != ImportKind.ORDERS or minimum is None or self.plan is None:
+            return
+        if self.helper is None:
+            self.waiting.append((seq, json.dumps(rows)))
+            if len(self.waiting) < minimum or not use_helper(len(self.waiting)):
+                return
+            ctx = Context(batch=self.batch, plan=self.plan, actor=self.actor, catalog=Catalog.load())
+            self.catalog, self.prep = ctx.catalog, _prepare_context(ctx)
+            self.helper = helper_start(self.prep)
+            for key, text in self.waiting:
+                self.helper.submit(key, text)
+            self.waiting = []
+            return
+        self.helper.collect()
+        if self.helper.held() < self.helper.ahead and not self.helper.failed:
+            self.helper.submit(seq, json.dumps(rows))
+
+    def close(self) -> None:
+        if self.helper is not None:
+            self.helper.close()
+        self.waiting = []
+
+
 def _process(
-    batch: ImportBatch, plan: Plan, actor: User | None, progress: Callable[[ImportBatch], None] | None
+    batch: ImportBatch,
+    plan: Plan,
+    actor: User | None,
+    progress: Callable[[ImportBatch], None] | None,
+    early: EarlyHelper | None = None,
 ) -> None:
-    from orderhub.ingest.parallel import prepared_in_helper, use_helper
+    from orderhub.ingest.parallel import Prepared, helper_start, use_helper
 
     ctx = Context(batch=batch, plan=plan, actor=actor)
     _tune_connection()
-    chunk_ids = list(
-        ImportChunk.objects.filter(batch=batch, processed=False).order_by("seq").values_list("pk", flat=True)
+    chunks = list(
+        ImportChunk.objects.filter(batch=batch, processed=False).order_by("seq").values_list("seq", "pk")
     )
+    chunk_ids = [pk for _seq, pk in chunks]
     helper = None
     if batch.kind == ImportKind.ORDERS:
-        ctx.catalog = Catalog.load()
-        ctx.prep = _prepare_context(ctx)
-        if use_helper(len(chunk_ids)):
-            helper = prepared_in_helper(ctx.prep, chunk_ids)
+        if early is not None and early.helper is not None:
+            ctx.catalog, ctx.prep = early.catalog, early.prep
+            helper = Prepared(early.helper, chunks)
+        else:
+            ctx.catalog = Catalog.load()
+            ctx.prep = _prepare_context(ctx)
+            if use_helper(len(chunk_ids)):
+                helper = Prepared(helper_start(ctx.prep), chunks)
     # What exists before the batch (Django, the catalogue) need not be walked by every full
     # collection while the chunks make and drop millions of objects.
     gc.freeze()
@@ -412,7 +475,7 @@ def _process(
         with contextlib.suppress(DatabaseError):  # never hide the error that ended the batch
             _tune_connection(batch=False)
         if helper:
-            helper.close()
+            helper.helper.close()
     now = timezone.now()
     ImportBatch.objects.filter(pk=batch.pk).update(status=BatchStatus.DONE, finished_at=now)
 

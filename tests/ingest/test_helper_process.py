@@ -51,13 +51,13 @@ def mode(request: Any, settings: Any, ingest_files: Any, monkeypatch: pytest.Mon
         "HELPER_PROCESSES": 2 if request.param == "two helpers" else 1,
     }
     started = {"helpers": 0}
-    real = parallel.prepared_in_helper
+    real = parallel.helper_start
 
     def counting(*args: Any, **kwargs: Any) -> Any:
         started["helpers"] += 1
         return real(*args, **kwargs)
 
-    monkeypatch.setattr(parallel, "prepared_in_helper", counting)
+    monkeypatch.setattr(parallel, "helper_start", counting)
     return started
 
 
@@ -166,3 +166,19 @@ def test_a_batch_stopped_by_an_error_keeps_whole_chunks_only_and_resumes(
     assert batch.status == "done"
     assert (batch.created_count, batch.held_count, batch.rejected_count, batch.skipped_count) == (20, 3, 2, 1)
     assert audit_verify().ok and Order.objects.count() == 21
+
+
+def test_a_file_refused_after_the_helpers_started_imports_nothing(
+    run_import, shop_channels, skus, mode, settings
+):
+    """The helpers start while the file is staged; a bad byte further down still refuses it whole."""
+    import multiprocessing
+
+    data = ex.csv_bytes([H, *(export() * 20)]) + b"X9,\xff\xfe\r\n"  # beyond the first 8 KB read
+
+    batch = run_import(data, "broken.csv", channel_code="manual", encoding="utf-8")
+
+    assert batch.status == "failed" and "无法" in batch.message
+    assert mode["helpers"] == (0 if settings.ORDERHUB_INGEST["HELPER_MIN_CHUNKS"] is None else 1)
+    assert Order.objects.count() == 0 and not batch.chunks.exists()
+    assert multiprocessing.active_children() == []
