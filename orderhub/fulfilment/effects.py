@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from orderhub.accounts.services import system_user
-from orderhub.orders.effects import EffectContext, transition_effect
+from orderhub.orders.effects import EffectContext, by_time, transition_batch_effect, transition_effect
 from orderhub.orders.models import Order
 from orderhub.orders.states import OrderStatus as S
 
@@ -74,12 +74,16 @@ def _void_live_waybill(ctx: EffectContext) -> None:
             discard_waybill.enqueue(wb.pk)
 
 
-@transition_effect(on=["ship"])
-def _owe_ship_report(ctx: EffectContext) -> None:
+@transition_batch_effect(on=["ship"])
+def _owe_ship_report(contexts: list[EffectContext]) -> None:
     """A shipped channel order owes the channel its tracking number (a job committed with the move)."""
-    from orderhub.fulfilment.reporting import ship_report_owe
+    from orderhub.fulfilment.reporting import ship_report_owe, ship_reports_owe
 
-    ship_report_owe(order=ctx.order, now=ctx.entry.at)
+    if len(contexts) == 1:  # one ship at the packing station: the path read with SQL built once
+        ship_report_owe(order=contexts[0].order, now=contexts[0].entry.at)
+        return
+    for at, group in by_time(contexts).items():
+        ship_reports_owe(orders=[ctx.order for ctx in group], now=at)
 
 
 @transition_effect(on=["cancel"])

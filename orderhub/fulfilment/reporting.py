@@ -14,7 +14,7 @@ from django.utils import timezone
 
 from orderhub.core.db import CompiledRows
 from orderhub.core.errors import InvalidTransition
-from orderhub.core.jobs import PermanentJobError, policy_for
+from orderhub.core.jobs import PermanentJobError, jobs_enqueue_many, policy_for
 from orderhub.fulfilment import rows
 from orderhub.fulfilment.adapters.channels import ShipLine, ShipNotice, ShipReportError, reporter_for
 from orderhub.fulfilment.models import ShipReport, Waybill
@@ -39,18 +39,32 @@ def _waybill_of(order: Order) -> tuple[int, str] | None:
     return live.filter(order__parent=order).order_by("order__part_no").first()
 
 
-def ship_report_owe(*, order: Order, now: datetime) -> ShipReport | None:
-    """Record the report a shipped channel order owes and enqueue its job (in the caller's transaction)."""
-    from orderhub.fulfilment.tasks import report_shipment
+def _waybills_of(orders: list[Order]) -> dict[int, tuple[int, str]]:
+    """`_waybill_of` for many orders with two queries: {order id: (carrier id, number)}."""
+    found: dict[int, tuple[int, str]] = {}
+    own = Waybill.objects.filter(order_id__in=[o.pk for o in orders], status=Waybill.Status.ACTIVE)
+    for order_id, carrier_id, number in own.order_by("-pk").values_list("order_id", "carrier_id", "number"):
+        found[order_id] = (carrier_id, number)  # the oldest live one wins, as `[:1]` does
+    missing = [o.pk for o in orders if o.pk not in found]
+    if missing:
+        parts = Waybill.objects.filter(status=Waybill.Status.ACTIVE, order__parent_id__in=missing)
+        rows = parts.order_by("order__parent_id", "-order__part_no").values_list(
+            "order__parent_id", "carrier_id", "number"
+        )
+        for parent_id, carrier_id, number in rows:
+            found[parent_id] = (carrier_id, number)  # the first part's parcel
+    return found
 
-    if order.parent_id is not None or not order.channel_order_no:
-        return None  # parts are reported through their parent; manual orders have no channel to tell
-    wb = _waybill_of(order)
-    if wb is None:
-        return None
+
+def _owes_report(order: Order) -> bool:
+    # Parts are reported through their parent; manual orders have no channel to tell.
+    return order.parent_id is None and bool(order.channel_order_no)
+
+
+def _report_record(order: Order, waybill: tuple[int, str], now: datetime) -> ShipReport:
     # `ship` happens once per order (a resumed shipment comes back through `resume`), so a plain
     # insert: the one-to-one constraint would refuse a second report loudly.
-    carrier_id, number = wb
+    carrier_id, number = waybill
     fields = {
         "order_id": order.pk,
         "adapter": rows.channel(order.channel_id).kind,
@@ -61,8 +75,33 @@ def ship_report_owe(*, order: Order, now: datetime) -> ShipReport | None:
     }
     report = ShipReport(id=_SHIP_REPORTS.insert(**fields), **fields)
     report._state.adding = False
+    return report
+
+
+def ship_report_owe(*, order: Order, now: datetime) -> ShipReport | None:
+    """Record the report a shipped channel order owes and enqueue its job (in the caller's transaction)."""
+    from orderhub.fulfilment.tasks import report_shipment
+
+    if not _owes_report(order):
+        return None
+    wb = _waybill_of(order)
+    if wb is None:
+        return None
+    report = _report_record(order, wb, now)
     report_shipment.enqueue(report.pk)
     return report
+
+
+def ship_reports_owe(*, orders: list[Order], now: datetime) -> list[ShipReport]:
+    """`ship_report_owe` for a batch of shipped orders: the waybills read and the jobs enqueued
+    with one statement each."""
+    from orderhub.fulfilment.tasks import report_shipment
+
+    owing = [o for o in orders if _owes_report(o)]
+    waybills = _waybills_of(owing) if owing else {}
+    reports = [_report_record(o, waybills[o.pk], now) for o in owing if o.pk in waybills]
+    jobs_enqueue_many(report_shipment, [(r.pk,) for r in reports])
+    return reports
 
 
 # Keys under which an import keeps a line's channel sub-order id in the order's raw lines.

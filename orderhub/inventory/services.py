@@ -6,7 +6,7 @@ in primary-key order. Two allocations touching the same stocks therefore queue, 
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
 from typing import Any
 
@@ -26,7 +26,7 @@ from orderhub.inventory.models import (
     StockMovementKind,
     Warehouse,
 )
-from orderhub.orders.effects import EffectContext, transition_effect
+from orderhub.orders.effects import EffectContext, transition_batch_effect
 from orderhub.orders.models import Order
 
 
@@ -227,10 +227,10 @@ def _shortfalls(wanted: dict[int, int], codes: dict[int, str]) -> list[Shortfall
     return out
 
 
-def _active_locked(order: Order) -> list[Reservation]:
+def _active_locked(order_ids: list[int]) -> list[Reservation]:
     return list(
         Reservation.objects.select_for_update()
-        .filter(order=order, status=Reservation.Status.ACTIVE)
+        .filter(order_id__in=order_ids, status=Reservation.Status.ACTIVE)
         .order_by("stock_id", "pk")  # lock order: stock primary key, as everywhere
     )
 
@@ -258,26 +258,41 @@ def _counters_move(per_stock: dict[int, int], *, reserved: int, on_hand: int, co
         return cur.rowcount
 
 
-def _settle(order: Order, actor: User | None, note: str, *, consume: bool) -> int:
-    """Release or consume every active reservation of an order: counters, ledger, status.
+def _settle(notes: dict[int, str], actor: User | None, *, consume: bool) -> int:
+    """Release or consume every active reservation of these orders ({order id: ledger note}):
+    counters, ledger, status, with one statement of each kind however many orders.
 
     One UPDATE moves every stock row; `reserved >= qty` in its WHERE refuses to go negative if
     the ledger was bypassed (a row count short of the rows asked for aborts the transaction).
     """
-    active = _active_locked(order)
+    active = _active_locked(list(notes))
     if not active:
         return 0
     per_stock: dict[int, int] = {}
     for r in active:
         per_stock[r.stock_id] = per_stock.get(r.stock_id, 0) + r.quantity
-    updated = _counters_move(per_stock, reserved=-1, on_hand=-1 if consume else 0, condition="reserved")
+    on_hand = -1 if consume else 0
+    updated = _counters_move(per_stock, reserved=-1, on_hand=on_hand, condition="reserved")
     if updated != len(per_stock):
         raise Conflict(_("库存记录与占用不一致，请盘点后重试"), code="stock_inconsistent")
     kind = (StockMovementKind.SHIP if consume else StockMovementKind.RELEASE).value
-    _movements_insert(
-        [(r.stock_id, kind, -r.quantity if consume else 0, -r.quantity, order.pk) for r in active],
-        actor,
-        note,
+    at, actor_id = _stamp(), actor.pk if actor else None
+    _rows_insert(
+        StockMovement,
+        MOVEMENT_FIELDS,
+        [
+            (
+                r.stock_id,
+                kind,
+                -r.quantity if consume else 0,
+                -r.quantity,
+                r.order_id,
+                actor_id,
+                notes[r.order_id][:255],
+                at,
+            )
+            for r in active
+        ],
     )
     status = Reservation.Status.CONSUMED if consume else Reservation.Status.RELEASED
     Reservation.objects.filter(pk__in=[r.pk for r in active]).update(status=status)
@@ -287,13 +302,23 @@ def _settle(order: Order, actor: User | None, note: str, *, consume: bool) -> in
 def reservations_release(*, order: Order, actor: User | None, note: str = "") -> int:
     """Give back every active reservation of an order (cancel, void). Returns units released."""
     assert transaction.get_connection().in_atomic_block
-    return _settle(order, actor, note, consume=False)
+    return _settle({order.pk: note}, actor, consume=False)
 
 
 def reservations_consume(*, order: Order, actor: User | None, note: str = "") -> int:
     """Ship: the reserved units leave the warehouse (on-hand and reserved both drop)."""
     assert transaction.get_connection().in_atomic_block
-    return _settle(order, actor, note, consume=True)
+    return _settle({order.pk: note}, actor, consume=True)
+
+
+def _by_actor(
+    contexts: list[EffectContext], note: Callable[[EffectContext], str]
+) -> dict[Any, dict[int, str]]:
+    """The transitions' {order id: note} per actor (a batch has one actor)."""
+    groups: dict[User | None, dict[int, str]] = {}
+    for ctx in contexts:
+        groups.setdefault(ctx.entry.actor, {})[ctx.order.pk] = note(ctx)
+    return groups
 
 
 def _stock_row(warehouse: Warehouse, sku: Sku) -> Stock:
@@ -352,13 +377,15 @@ def stock_adjust(
         )
 
 
-@transition_effect(on=["cancel", "reject_allocation"])
-def _release_on_cancel(ctx: EffectContext) -> None:
+@transition_batch_effect(on=["cancel", "reject_allocation"])
+def _release_on_cancel(contexts: list[EffectContext]) -> None:
     """Cancelling, or sending an allocated order back to review, gives the reserved stock back."""
-    reservations_release(order=ctx.order, actor=ctx.entry.actor, note=ctx.entry.reason)
+    for actor, notes in _by_actor(contexts, lambda ctx: ctx.entry.reason).items():
+        _settle(notes, actor, consume=False)
 
 
-@transition_effect(on=["ship"])
-def _consume_on_ship(ctx: EffectContext) -> None:
+@transition_batch_effect(on=["ship"])
+def _consume_on_ship(contexts: list[EffectContext]) -> None:
     """Shipping takes the reserved units out of on-hand."""
-    reservations_consume(order=ctx.order, actor=ctx.entry.actor, note=ctx.order.order_no)
+    for actor, notes in _by_actor(contexts, lambda ctx: ctx.order.order_no).items():
+        _settle(notes, actor, consume=True)

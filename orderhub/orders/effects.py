@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
+from datetime import datetime
 from typing import TYPE_CHECKING
 
 if TYPE_CHECKING:
@@ -56,6 +57,14 @@ def transition_batch_effect(*, on: Iterable[str] | None = None) -> Callable[[Bat
         return fn
 
     return wrap
+
+
+def by_time(contexts: list[EffectContext]) -> dict[datetime, list[EffectContext]]:
+    """A batch's transitions grouped by the time they happened (a batch usually shares one)."""
+    groups: dict[datetime, list[EffectContext]] = {}
+    for ctx in contexts:
+        groups.setdefault(ctx.entry.at, []).append(ctx)
+    return groups
 
 
 def effects_run(ctx: EffectContext) -> None:

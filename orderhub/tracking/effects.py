@@ -9,11 +9,9 @@
 
 from __future__ import annotations
 
-from datetime import datetime
-
 from django.db.models import Q
 
-from orderhub.orders.effects import EffectContext, transition_batch_effect, transition_effect
+from orderhub.orders.effects import EffectContext, by_time, transition_batch_effect, transition_effect
 from orderhub.orders.models import Order
 from orderhub.orders.timeline import TimelineEvent, timeline_source
 from orderhub.tracking.carriers import TrackingStatus, carrier_name
@@ -31,16 +29,8 @@ def _track_on_ship(contexts: list[EffectContext]) -> None:
             tracking_start(
                 order=ctx.order, carrier=str(carrier), tracking_no=str(tracking_no), now=ctx.entry.at
             )
-    for at, order_ids in _orders_by_time(contexts).items():
-        shipments_watch(order_ids=order_ids, now=at)
-
-
-def _orders_by_time(contexts: list[EffectContext]) -> dict[datetime, list[int]]:
-    """The transitions' order ids by the time they happened (a batch shares one time)."""
-    by_time: dict[datetime, list[int]] = {}
-    for ctx in contexts:
-        by_time.setdefault(ctx.entry.at, []).append(ctx.order.pk)
-    return by_time
+    for at, group in by_time(contexts).items():
+        shipments_watch(order_ids=[ctx.order.pk for ctx in group], now=at)
 
 
 @transition_effect(on=["resume"])

@@ -26,7 +26,7 @@ from orderhub.orders.audit import GENESIS, log_append, log_entry_next
 from orderhub.orders.effects import EffectContext, effects_run, effects_run_many
 from orderhub.orders.models import LogAction, OperationLog, Order, OrderHold
 from orderhub.orders.permissions import can_see, may_perform
-from orderhub.orders.states import OrderStatus, Transition, transition_between
+from orderhub.orders.states import TRANSITIONS, OrderStatus, Transition, transition_between
 
 _ORDERS = RowLoader(Order)
 
@@ -175,10 +175,11 @@ def order_transition_many(
     ids = sorted(set(order_ids))
     with transaction.atomic():
         locked = list(Order.objects.select_for_update().filter(pk__in=ids).order_by("pk"))
-        # The approve guard reads open holds: one query for all rows.
-        prefetch_related_objects(
-            locked, Prefetch("holds", queryset=OrderHold.objects.filter(resolved_at__isnull=True))
-        )
+        if any(t.guards for t in TRANSITIONS if t.target == to):
+            # The guards (approve's) read open holds: one query for all rows.
+            prefetch_related_objects(
+                locked, Prefetch("holds", queryset=OrderHold.objects.filter(resolved_at__isnull=True))
+            )
         orders = {order.pk: order for order in locked}
         steps: list[tuple[Order, Transition, int]] = []
         for order_id in ids:
