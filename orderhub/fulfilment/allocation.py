@@ -443,21 +443,21 @@ def orders_allocate(
         for start in range(0, len(ids), chunk):
             _wave_chunk(result, actor=actor, now=now, order_ids=ids[start : start + chunk])
         return result
-    seen: set[int] = set()
+    left_behind: set[int] = set()  # taken but not allocatable: still in 已拆单, not to be taken again
     left = limit or 0
     while left > 0:
-        taken = _wave_chunk(result, actor=actor, now=now, limit=min(chunk, left), seen=seen)
+        taken = _wave_chunk(result, actor=actor, now=now, limit=min(chunk, left), left_behind=left_behind)
         if not taken:
             break
         left -= taken
     return result
 
 
-def _wave_orders_locked(order_ids: list[int] | None, limit: int, seen: set[int]) -> list[Order]:
+def _wave_orders_locked(order_ids: list[int] | None, limit: int, left_behind: set[int]) -> list[Order]:
     if order_ids is not None:
         return list(Order.objects.select_for_update().filter(pk__in=order_ids).order_by("pk"))
     skip = connection.features.has_select_for_update_skip_locked
-    qs = _ready_to_allocate().exclude(pk__in=seen).select_for_update(skip_locked=skip)
+    qs = _ready_to_allocate().exclude(pk__in=left_behind).select_for_update(skip_locked=skip)
     return list(qs.order_by(*URGENCY)[:limit])
 
 
@@ -468,14 +468,12 @@ def _wave_chunk(
     now: datetime,
     order_ids: list[int] | None = None,
     limit: int = 0,
-    seen: set[int] | None = None,
+    left_behind: set[int] | None = None,
 ) -> int:
     """One transaction of a wave; returns how many orders it locked."""
     automatic = Role.SYSTEM in actor.role_names
     with transaction.atomic():
-        orders = _wave_orders_locked(order_ids, limit, seen if seen is not None else set())
-        if seen is not None:
-            seen.update(o.pk for o in orders)
+        orders = _wave_orders_locked(order_ids, limit, left_behind if left_behind is not None else set())
         if order_ids is not None:
             found = {o.pk for o in orders}
             result.skipped += [
@@ -483,7 +481,10 @@ def _wave_chunk(
                 for i in order_ids
                 if i not in found
             ]
+        skipped_before = len(result.skipped)
         contexts = _wave_contexts(orders, actor, result)
+        if left_behind is not None:
+            left_behind.update(order_id for order_id, _e in result.skipped[skipped_before:])
         warehouses = active_warehouses()
         stocks = _stocks_locked({s for c in contexts for s in c.needs}, [w.pk for w in warehouses])
         by_wh = stocks_by_warehouse(stocks)

@@ -184,3 +184,17 @@ def test_a_waves_statements_do_not_grow_with_its_orders(approved, warehouses, sk
     # All statements, and fulfilment's and inventory's own: lock the stock rows, one UPDATE for
     # every counter, ledger rows, reservations
     assert counts[0] == counts[1] and counts[0][1] == 4, counts
+
+
+def test_the_next_wave_passes_over_an_order_it_cannot_allocate_once(
+    approved, warehouses, skus, stock_in
+) -> None:
+    stock_in(warehouses["HZ"], skus["BP-2231"], 1000)
+    stuck, *rest = [approved() for _ in range(3)]
+    OrderLine.objects.filter(order=stuck).update(sku=None, sku_code="NO-SUCH")
+
+    wave = orders_allocate(limit=3, chunk=1)  # one order per transaction
+
+    assert [r.order.pk for r in wave.allocated] == [o.pk for o in rest]
+    assert [order_id for order_id, _e in wave.skipped] == [stuck.pk]  # reported once, not retaken
+    assert allocation_queue(limit=10) == [stuck.pk]
