@@ -1,4 +1,4 @@
-"""Writes of the workspace: staff inquiries, and bulk moves of board cards (each card on its own)."""
+"""Writes of the workspace: staff inquiries, and bulk moves of board cards."""
 
 from __future__ import annotations
 
@@ -14,7 +14,7 @@ from orderhub.core.errors import AppError, PermissionDenied, ValidationFailed
 from orderhub.fulfilment.models import Waybill
 from orderhub.orders.models import Order
 from orderhub.orders.permissions import scope_orders
-from orderhub.orders.services import order_transition
+from orderhub.orders.services import order_transition, order_transition_many
 from orderhub.orders.states import OrderStatus
 from orderhub.web.models import StaffInquiry
 
@@ -71,20 +71,50 @@ def _order_numbers(actor: User, items: list[BulkItem]) -> dict[int, str]:
 def board_bulk_transition(
     *, actor: User, items: list[BulkItem], action: str, reason: str = ""
 ) -> list[BulkOutcome]:
-    """Apply one action to each selected card through order_transition, one transaction per card,
-    so one refusal (a hold, a stale card, a role) never blocks the others."""
+    """Apply one action to each selected card; one refusal (a hold, a stale card, a role) never
+    blocks the others.
+
+    The cards move together through the bulk transition service (each checked, logged and
+    notified on its own); should a side effect refuse one of them (stock records out of step,
+    say), they are taken again one transaction per card, so only that card stays behind.
+    """
     to = BULK_TARGETS.get(action)
     if to is None:
         raise ValidationFailed(_("未知的批量操作"), field="action")
     numbers = _order_numbers(actor, items)
+    errors: dict[int, str] = {}
+    try:
+        batch = order_transition_many(
+            order_ids=[i.order_id for i in items if i.order_id in numbers],
+            to=to,
+            actor=actor,
+            expected_versions={
+                i.order_id: i.expected_version for i in items if i.expected_version is not None
+            },
+            reason=reason,
+        )
+        errors = {order_id: exc.message for order_id, exc in batch.refused}
+    except AppError:
+        errors = _one_by_one(actor, [i for i in items if i.order_id in numbers], to, reason)
+    label = OrderStatus(to).label
     out = []
     for item in items:
         no = numbers.get(item.order_id)
         if no is None:
             out.append(BulkOutcome(item.order_id, f"#{item.order_id}", False, _("订单不存在")))
-            continue
+        elif item.order_id in errors:
+            out.append(BulkOutcome(item.order_id, no, False, errors[item.order_id]))
+        else:
+            out.append(BulkOutcome(item.order_id, no, True, _("已变为「%(s)s」") % {"s": label}))
+    return out
+
+
+def _one_by_one(actor: User, items: list[BulkItem], to: str, reason: str) -> dict[int, str]:
+    """Each card in its own transaction; the refusals' messages by order id."""
+    errors = {}
+    for item in items:
         try:
-            order = order_transition(
+            order_transition(
                 order_id=item.order_id,
                 to=to,
                 actor=actor,
@@ -92,11 +122,8 @@ def board_bulk_transition(
                 reason=reason,
             )
         except AppError as exc:
-            out.append(BulkOutcome(item.order_id, no, False, exc.message))
-        else:
-            label = OrderStatus(order.status).label
-            out.append(BulkOutcome(item.order_id, no, True, _("已变为「%(s)s」") % {"s": label}))
-    return out
+            errors[item.order_id] = exc.message
+    return errors
 
 
 def labels_check(*, actor: User, items: list[BulkItem]) -> list[BulkOutcome]:

@@ -333,6 +333,33 @@ def test_bulk_approve_reports_each_card(client_for: Callable[[str], Client], flo
     assert floor.refresh("pending").status == "split" and floor.refresh("held").status == "pending_review"
 
 
+def test_a_card_refused_by_its_stock_records_does_not_hold_back_the_others(
+    client_for: Callable[[str], Client], floor: Floor, skus
+) -> None:
+    """Cancelling gives reserved stock back; a card whose reservation exceeds the stock counter is
+    refused by that effect, and the other selected cards are still cancelled."""
+    from orderhub.inventory.models import Reservation, Stock, Warehouse
+
+    ok, broken = floor.orders["pending"], floor.orders["pending_pdd"]
+    wh = Warehouse.objects.create(code="T9", name="测试仓", province="浙江省")
+    stock = Stock.objects.create(warehouse=wh, sku=skus["BP-2231"], on_hand=10, reserved=1)
+    Reservation.objects.create(order=broken, stock=stock, quantity=5)  # the counter says 1: out of step
+    sel = [f"{ok.pk}:{ok.version}", f"{broken.pk}:{broken.version}"]
+
+    text = page_text(
+        client_for(Role.CUSTOMER_SERVICE).post(
+            "/board/bulk/", {"action": "cancel", "sel": sel, "reason": "活动取消"}
+        )
+    )
+
+    assert "成功 1 张，未完成 1 张" in text
+    assert f"{ok.order_no} ：已变为「已取消」" in text
+    assert f"{broken.order_no} ：库存记录与占用不一致，请盘点后重试" in text
+    assert floor.refresh("pending").status == "cancelled"
+    assert floor.refresh("pending_pdd").status == "pending_review"
+    assert Stock.objects.get(pk=stock.pk).reserved == 1
+
+
 def test_bulk_cancel_needs_a_reason(client_for: Callable[[str], Client], floor: Floor) -> None:
     order = floor.orders["pending"]
     cs = client_for(Role.CUSTOMER_SERVICE)
