@@ -10,18 +10,21 @@ from ninja import Header, Path, Query, Router, Status
 from orderhub.accounts.models import User
 from orderhub.core.schemas import error_responses
 from orderhub.orders.schemas import (
+    BulkTransitionIn,
+    BulkTransitionOut,
     OrderIn,
     OrderListQuery,
     OrderOut,
     OrderPageOut,
     TimelineOut,
     TransitionIn,
+    bulk_transition_out,
     order_out,
     order_page_out,
     timeline_out,
 )
 from orderhub.orders.selectors import order_get, order_list, order_timeline
-from orderhub.orders.services import order_create_idempotent, order_transition
+from orderhub.orders.services import order_create_idempotent, order_transition, order_transition_many
 from orderhub.orders.services.idempotency import IDEMPOTENCY_KEY_MAX_LENGTH
 
 router = Router(tags=["orders"])
@@ -71,6 +74,27 @@ def list_orders(request: HttpRequest, query: Query[OrderListQuery]) -> OrderPage
         actor=_actor(request), filters=query.to_filters(), cursor=query.cursor, limit=query.limit
     )
     return order_page_out(page)
+
+
+# Before "/orders/{id}": the resolver takes the first pattern that matches the path.
+@router.post(
+    "/orders/transitions",
+    response={200: BulkTransitionOut, **error_responses(400, 401, 422)},
+    summary="Move many orders to one state (a bulk action, a wave)",
+    operation_id="order_transition_many",
+)
+def transition_orders(request: HttpRequest, payload: BulkTransitionIn) -> BulkTransitionOut:
+    """Each listed order moves, or is refused with the error its own transition would get (a
+    stale version, a hold, a role, a move the table does not allow, an order outside your
+    scope); one refusal never holds back the others. Up to 200 orders, in one transaction."""
+    batch = order_transition_many(
+        order_ids=[item.id for item in payload.orders],
+        to=payload.to.value,
+        actor=_actor(request),
+        expected_versions={item.id: item.expected_version for item in payload.orders},
+        reason=payload.reason,
+    )
+    return bulk_transition_out(batch)
 
 
 @router.get(

@@ -13,10 +13,11 @@ from pydantic import AfterValidator, Field, model_validator
 
 from orderhub.accounts.models import User
 from orderhub.catalog.models import CustomerTier
+from orderhub.core.schemas import ErrorOut
 from orderhub.orders.models import HoldReason, Order, OrderHold
 from orderhub.orders.permissions import allowed_transitions
 from orderhub.orders.selectors import OrderFilters, OrderPage, TimelineEvent
-from orderhub.orders.services import LineDraft, OrderDraft
+from orderhub.orders.services import LineDraft, OrderDraft, TransitionBatch
 from orderhub.orders.states import OrderStatus
 
 # --- input types ------------------------------------------------------------------------------
@@ -134,6 +135,54 @@ class TransitionIn(Schema):
     )
     reason: Str2000 = Field(
         default="", description="Required for rejections (驳回), cancellations and closing."
+    )
+
+
+MAX_BULK_TRANSITIONS = 200
+MAX_ORDER_ID = 2**63 - 1  # the largest primary key the databases store
+
+
+class BulkTransitionItem(Schema):
+    id: int = Field(ge=1, le=MAX_ORDER_ID)
+    expected_version: int = Field(
+        ge=1, le=MAX_VERSION, description="The `version` you last read; a stale one is refused."
+    )
+
+
+class BulkTransitionIn(Schema):
+    to: OrderStatus = Field(description="Target state for every listed order.")
+    orders: list[BulkTransitionItem] = Field(min_length=1, max_length=MAX_BULK_TRANSITIONS)
+    reason: Str2000 = Field(
+        default="", description="Required for rejections (驳回), cancellations and closing."
+    )
+
+
+class BulkMovedOut(Schema):
+    id: int
+    order_no: str
+    status: OrderStatus
+    version: int
+
+
+class BulkRefusedOut(Schema):
+    id: int
+    error: ErrorOut
+
+
+class BulkTransitionOut(Schema):
+    moved: list[BulkMovedOut]
+    refused: list[BulkRefusedOut]
+
+
+def bulk_transition_out(batch: TransitionBatch) -> BulkTransitionOut:
+    return BulkTransitionOut(
+        moved=[
+            BulkMovedOut(id=o.pk, order_no=o.order_no, status=OrderStatus(o.status), version=o.version)
+            for o in batch.moved
+        ],
+        refused=[
+            BulkRefusedOut(id=order_id, error=ErrorOut(**exc.as_dict())) for order_id, exc in batch.refused
+        ],
     )
 
 

@@ -199,3 +199,43 @@ def test_the_whole_forward_path_through_the_api(
 
     assert version == 6
     assert Order.objects.get(pk=order.pk).status == "completed"
+
+
+def test_a_bulk_move_answers_for_each_order(
+    api_client: ApiClient, staff: dict[str, User], make_order: MakeOrder
+) -> None:
+    fine, stale, held = make_order(), make_order(), make_order()
+    order_hold(order_id=held.pk, reason=HoldReason.DUPLICATE, actor=staff[Role.CUSTOMER_SERVICE])
+    body = {
+        "to": "split",
+        "orders": [
+            {"id": fine.pk, "expected_version": 1},
+            {"id": stale.pk, "expected_version": 7},
+            {"id": held.pk, "expected_version": 2},
+            {"id": 999999999, "expected_version": 1},
+        ],
+    }
+
+    response = post_json(api_client(staff[Role.CUSTOMER_SERVICE]), "/api/orders/transitions", body)
+
+    assert response.status_code == 200
+    result = response.json()
+    assert result["moved"] == [{"id": fine.pk, "order_no": fine.order_no, "status": "split", "version": 2}]
+    refused = {r["id"]: r["error"] for r in result["refused"]}
+    assert refused[stale.pk]["code"] == "version_conflict"
+    assert refused[held.pk]["code"] == "guard_failed" and "疑似重复" in refused[held.pk]["message"]
+    assert refused[999999999]["code"] == "not_found"
+    assert_unchanged(stale)
+    assert Order.objects.get(pk=held.pk).status == "pending_review"
+
+
+def test_a_bulk_move_refuses_more_than_200_orders_before_touching_any(
+    api_client: ApiClient, staff: dict[str, User], make_order: MakeOrder
+) -> None:
+    order = make_order()
+    body = {"to": "split", "orders": [{"id": order.pk + i, "expected_version": 1} for i in range(201)]}
+
+    response = post_json(api_client(staff[Role.CUSTOMER_SERVICE]), "/api/orders/transitions", body)
+
+    assert response.status_code == 422
+    assert_unchanged(order)
