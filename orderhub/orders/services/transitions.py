@@ -22,7 +22,7 @@ from orderhub.core.errors import (
     PermissionDenied,
     ValidationFailed,
 )
-from orderhub.orders.audit import GENESIS, log_append, log_entry_next
+from orderhub.orders.audit import GENESIS, log_entry_next
 from orderhub.orders.effects import EffectContext, effects_run, effects_run_many
 from orderhub.orders.models import LogAction, OperationLog, Order, OrderHold
 from orderhub.orders.permissions import can_see, may_perform
@@ -81,6 +81,37 @@ def _check(order: Order, to: str, actor: User, expected_version: int | None, rea
     return t
 
 
+def _advance(
+    order: Order,
+    t: Transition,
+    *,
+    actor: User,
+    now: datetime,
+    reason: str,
+    details: dict[str, Any] | None,
+    automatic: bool,
+) -> OperationLog:
+    """Move the (locked, checked) order in memory and return its log entry, hashed, unsaved."""
+    source = order.status
+    order.status = t.target
+    order.last_operator = actor
+    order.updated_at = now
+    order.status_changed_at = now
+    order.version += 1
+    return log_entry_next(
+        order=order,
+        action=LogAction.TRANSITION,
+        actor=actor,
+        at=now,
+        transition=t.name,
+        from_status=source,
+        to_status=t.target,
+        reason=reason.strip(),
+        details=details,
+        automatic=automatic,
+    )
+
+
 def order_transition(
     *,
     order_id: int,
@@ -102,24 +133,9 @@ def order_transition(
     with transaction.atomic():
         order = _lock_order(order_id)
         t = _check(order, to, actor, expected_version, reason)
-        source, seen_version = order.status, order.version
-        order.status = to
-        order.last_operator = actor
-        order.updated_at = now
-        order.status_changed_at = now
-        order.version = seen_version + 1
-        entry = log_append(
-            order=order,
-            action=LogAction.TRANSITION,
-            actor=actor,
-            at=now,
-            transition=t.name,
-            from_status=source,
-            to_status=to,
-            reason=reason.strip(),
-            details=details,
-            automatic=automatic,
-        )
+        seen_version = order.version
+        entry = _advance(order, t, actor=actor, now=now, reason=reason, details=details, automatic=automatic)
+        entry.save(force_insert=True)
         # The conditional UPDATE is the optimistic lock: it holds even where the row lock is a
         # no-op (SQLite serialises writers instead).
         updated = Order.objects.filter(pk=order.pk, version=seen_version).update(
@@ -181,7 +197,7 @@ def order_transition_many(
                 locked, Prefetch("holds", queryset=OrderHold.objects.filter(resolved_at__isnull=True))
             )
         orders = {order.pk: order for order in locked}
-        steps: list[tuple[Order, Transition, int]] = []
+        steps: list[tuple[Order, Transition]] = []
         for order_id in ids:
             order = orders.get(order_id)
             try:
@@ -191,31 +207,21 @@ def order_transition_many(
             except AppError as exc:
                 batch.refused.append((order_id, exc))
             else:
-                steps.append((order, t, order.version))
+                steps.append((order, t))
         if not steps:
             return batch
-        entries = []
-        for order, t, seen_version in steps:
-            source = order.status
-            order.status = to
-            order.last_operator = actor
-            order.updated_at = now
-            order.status_changed_at = now
-            order.version = seen_version + 1
-            entries.append(
-                log_entry_next(
-                    order=order,
-                    action=LogAction.TRANSITION,
-                    actor=actor,
-                    at=now,
-                    transition=t.name,
-                    from_status=source,
-                    to_status=to,
-                    reason=reason.strip(),
-                    details=details.get(order.pk),
-                    automatic=automatic,
-                )
+        entries = [
+            _advance(
+                order,
+                t,
+                actor=actor,
+                now=now,
+                reason=reason,
+                details=details.get(order.pk),
+                automatic=automatic,
             )
+            for order, t in steps
+        ]
         OperationLog.objects.bulk_create(entries)
         # One conditional UPDATE for all rows, compiled once whatever the batch size: a row moves
         # only if its chain head is still the one the new entry links to (so nobody moved it
@@ -223,7 +229,7 @@ def order_transition_many(
         # and takes that entry's hash as its new head.
         new_entry = OperationLog.objects.filter(order_id=OuterRef("pk"), seq=OuterRef("log_seq") + 1)
         updated = (
-            Order.objects.filter(pk__in=[order.pk for order, _t, _v in steps])
+            Order.objects.filter(pk__in=[order.pk for order, _t in steps])
             .filter(Exists(new_entry.filter(Q(prev_hash=OuterRef("log_head")) | Q(seq=1, prev_hash=GENESIS))))
             .update(
                 status=to,
@@ -240,8 +246,8 @@ def order_transition_many(
         effects_run_many(
             [
                 EffectContext(order=order, transition=t, entry=entry, notify=notify)
-                for (order, t, _v), entry in zip(steps, entries, strict=True)
+                for (order, t), entry in zip(steps, entries, strict=True)
             ]
         )
-        batch.moved = [order for order, _t, _v in steps]
+        batch.moved = [order for order, _t in steps]
     return batch
