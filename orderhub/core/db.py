@@ -18,8 +18,16 @@ from django.db import connections, models
 M = TypeVar("M", bound=models.Model)
 
 
-# A key value no real row has, standing in for the key while a query is compiled once.
-_PLACEHOLDER = -(2**62) + 7919
+# Values no real row has, standing in for the keys while a query is compiled once.
+_INT_PLACEHOLDER = -(2**62) + 7919
+
+
+def _placeholder(kind: type, position: int) -> Any:
+    if kind is int:
+        return _INT_PLACEHOLDER - position
+    if kind is str:
+        return f"\x00orderhub-key-{position}\x00"
+    raise TypeError(f"keys are int or str, not {kind.__name__}")
 
 
 class CompiledRows:
@@ -27,33 +35,43 @@ class CompiledRows:
 
     `CompiledRows(lambda key: Model.objects.filter(order_id=key).values_list(...))` builds the
     queryset with a placeholder key, compiles it, and remembers which parameters are the key; each
-    `rows(key)` binds the real key and applies the ORM's value converters to the result. Meant for
-    wide queries (unions of annotated querysets) read on every page view, whose compilation would
-    cost more than running them.
+    `rows(key)` binds the real key and applies the ORM's value converters to the result. Several
+    keys: `CompiledRows(lambda a, b: …, keys=(int, str))`, then `rows(a, b)`. Meant for queries
+    read on every page view or order move, whose compilation would cost more than running them.
+    A key must reach the SQL as it is (an exact match, not `icontains`, which rewrites it).
     """
 
-    def __init__(self, build: Callable[[int], models.QuerySet[Any]]) -> None:
+    def __init__(
+        self, build: Callable[..., models.QuerySet[Any]], *, keys: tuple[type, ...] = (int,)
+    ) -> None:
         self.build = build
-        self._plans: dict[str, tuple[Any, str, list[Any], list[int], dict[int, Any]]] = {}
+        self.keys = keys
+        self._plans: dict[str, tuple[Any, str, list[Any], list[tuple[int, int]], dict[int, Any]]] = {}
 
-    def _plan(self, using: str) -> tuple[Any, str, list[Any], list[int], dict[int, Any]]:
+    def _plan(self, using: str) -> tuple[Any, str, list[Any], list[tuple[int, int]], dict[int, Any]]:
         vendor = connections[using].vendor
         plan = self._plans.get(vendor)
         if plan is None:
-            compiler = self.build(_PLACEHOLDER).query.get_compiler(using)
+            placeholders = [_placeholder(kind, i) for i, kind in enumerate(self.keys)]
+            compiler = self.build(*placeholders).query.get_compiler(using)
             sql, params = compiler.as_sql()
-            slots = [i for i, p in enumerate(params) if isinstance(p, int) and p == _PLACEHOLDER]
-            if not slots:
-                raise ValueError("the query does not use its key")
+            # (parameter index, key position) for every parameter that is a placeholder
+            slots = [
+                (i, placeholders.index(p))
+                for i, p in enumerate(params)
+                if type(p) in (int, str) and any(type(p) is type(ph) and p == ph for ph in placeholders)
+            ]
+            if {pos for _i, pos in slots} != set(range(len(self.keys))):
+                raise ValueError("the query does not use each of its keys as it is")
             converters = compiler.get_converters([col for col, _sel, _alias in compiler.select])
             plan = self._plans[vendor] = (compiler, sql, list(params), slots, converters)
         return plan
 
-    def rows(self, key: int, *, using: str = "default") -> list[tuple[Any, ...]]:
+    def rows(self, *keys: Any, using: str = "default") -> list[tuple[Any, ...]]:
         compiler, sql, params, slots, converters = self._plan(using)
         bound = list(params)
-        for i in slots:
-            bound[i] = key
+        for i, pos in slots:
+            bound[i] = keys[pos]
         with connections[using].cursor() as cursor:
             cursor.execute(sql, bound)
             fetched = cursor.fetchall()

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import pytest
 from django.db import transaction
 
 from orderhub.core.db import RowLoader
@@ -45,3 +46,29 @@ def test_compiled_rows_give_what_the_orm_gives_for_any_key(make_order, staff) ->
         assert rows == list(build(order.pk).order_by("seq"))
         assert all(isinstance(r[1], type(OperationLog.objects.first().at)) for r in rows)
     assert len(compiled.rows(second.pk)) == 2 and compiled.rows(10**9) == []
+
+
+def test_compiled_rows_with_several_keys_of_either_kind(make_order) -> None:
+    from orderhub.core.db import CompiledRows
+
+    orders = [make_order(channel_order_no=f"PDD-{i}") for i in range(3)]
+    compiled = CompiledRows(
+        lambda channel_id, no: Order.objects.filter(channel_id=channel_id, channel_order_no=no).values_list(
+            "pk", "order_no"
+        ),
+        keys=(int, str),
+    )
+    for order in orders:
+        assert compiled.rows(order.channel_id, order.channel_order_no) == [(order.pk, order.order_no)]
+    assert compiled.rows(orders[0].channel_id, "PDD-9") == []
+    assert compiled.rows(orders[0].channel_id + 999, "PDD-1") == []
+
+
+def test_a_key_the_query_rewrites_is_refused(db) -> None:
+    from orderhub.core.db import CompiledRows
+
+    compiled = CompiledRows(
+        lambda no: Order.objects.filter(order_no__icontains=no).values_list("pk"), keys=(str,)
+    )
+    with pytest.raises(ValueError, match="each of its keys"):
+        compiled.rows("OH")
