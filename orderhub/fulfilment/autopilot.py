@@ -11,7 +11,7 @@ import logging
 from datetime import datetime, timedelta
 
 from django.conf import settings
-from django.db.models import Exists, F, OuterRef, Q
+from django.db.models import Exists, OuterRef, Q
 from django.utils import timezone
 
 from orderhub.accounts.models import User
@@ -44,7 +44,7 @@ def review_candidates(now: datetime, limit: int) -> list[int]:
     )
     # Parts too: a part sent back for want of stock is reviewed again like any order.
     qs = Order.objects.filter(status=OrderStatus.PENDING_REVIEW).filter(fresh | stock_only)
-    return list(qs.order_by("priority", "ordered_at", "pk").values_list("pk", flat=True)[:limit])
+    return list(qs.order_by("-priority", "ordered_at", "pk").values_list("pk", flat=True)[:limit])
 
 
 def order_cards_to_allocate(order_id: int, now: datetime, actor: User) -> list[int] | None:
@@ -82,7 +82,7 @@ def fulfilment_autopilot(*, limit: int = 500, now: datetime | None = None) -> di
         Q(parent__isnull=False) | Q(parts__isnull=True)
     )
     ids = review_candidates(now, limit) + list(
-        waiting_split.order_by("priority", F("ordered_at").asc(), "pk").values_list("pk", flat=True)[:limit]
+        waiting_split.order_by("-priority", "ordered_at", "pk").values_list("pk", flat=True)[:limit]
     )
     actor = system_user()
     cards_of: dict[int, list[int]] = {}

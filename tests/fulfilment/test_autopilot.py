@@ -84,3 +84,16 @@ def test_a_part_held_for_stock_goes_on_when_stock_arrives(
     assert fulfilment_autopilot() == {"allocated": 1}
     part2.refresh_from_db()
     assert part2.status == OrderStatus.ALLOCATING and part2.warehouse == warehouses["GZ"]
+
+
+def test_a_run_that_cannot_take_every_order_takes_the_most_urgent_first(
+    make_order, warehouses, skus, stock_in
+) -> None:
+    """Priority as the board shows it: higher is more urgent, and is served first."""
+    stock_in(warehouses["HZ"], skus["BP-2231"], 10)
+    line = [LineDraft("BP-2231", 2, Decimal(88))]
+    normal = make_order(receiver_phone="13900000011", lines=line, priority=0)
+    urgent = make_order(receiver_phone="13900000012", lines=line, priority=2)
+    assert fulfilment_autopilot(limit=1) == {"allocated": 1}
+    assert Order.objects.get(pk=urgent.pk).status == OrderStatus.ALLOCATING
+    assert Order.objects.get(pk=normal.pk).status == OrderStatus.PENDING_REVIEW  # next run
