@@ -337,7 +337,6 @@ def order_allocate(
             return _hold(order, ctx, decision.cands, details, actor, automatic, now)
         details["warehouse"] = chosen.warehouse.code
         details["entities"], changes = _entities_changes(order, chosen.warehouse)
-        _orders_set([order], changes)
         moved = order_transition(
             order_id=order.pk,
             to=OrderStatus.ALLOCATING,
@@ -346,6 +345,8 @@ def order_allocate(
             automatic=automatic,
             reason=_allocated_to(chosen.warehouse),
             now=now,
+            locked=order,  # locked and read above: not read again
+            changes=changes,  # warehouse and entities, written with the move
         )
         return AllocationResult(order=moved, allocated=True, warehouse=chosen.warehouse, details=details)
 

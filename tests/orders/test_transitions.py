@@ -146,3 +146,25 @@ def test_a_transition_costs_a_fixed_handful_of_statements(make_order, staff) -> 
     with CaptureQueriesContext(connection) as allocate:
         order_transition(order_id=order.pk, to="allocating", actor=warehouse)
     assert _statements(allocate.captured_queries) == core + job
+
+
+def test_columns_that_change_with_the_move_are_written_by_it(make_order, staff) -> None:
+    from django.db import transaction
+
+    from orderhub.inventory.models import Warehouse
+
+    wh = Warehouse.objects.create(code="GZ", name="广州仓", province="广东省")
+    order = make_order()
+    admin = staff[Role.ADMIN]
+    order_transition(order_id=order.pk, to=S.SPLIT, actor=admin)
+    with transaction.atomic():
+        locked = Order.objects.select_for_update().get(pk=order.pk)
+        moved = order_transition(
+            order_id=order.pk, to=S.ALLOCATING, actor=admin, locked=locked, changes={"warehouse_id": wh.pk}
+        )
+    stored = Order.objects.get(pk=order.pk)
+    assert (stored.status, stored.warehouse_id, stored.version) == (S.ALLOCATING, wh.pk, 3)
+    assert moved.warehouse_id == wh.pk
+    with pytest.raises(ValueError, match="status"):
+        order_transition(order_id=order.pk, to=S.LABEL_PRINTED, actor=admin, changes={"status": "shipped"})
+    assert Order.objects.get(pk=order.pk).status == S.ALLOCATING

@@ -29,6 +29,19 @@ from orderhub.orders.permissions import can_see, may_perform
 from orderhub.orders.states import TRANSITIONS, OrderStatus, Transition, transition_between
 
 _ORDERS = RowLoader(Order)
+# Columns only a transition writes (not through `changes`).
+_MANAGED_COLUMNS = frozenset(
+    {
+        "status",
+        "version",
+        "log_seq",
+        "log_head",
+        "last_operator",
+        "last_operator_id",
+        "updated_at",
+        "status_changed_at",
+    }
+)
 
 
 def _not_found(order_id: int) -> NotFound:
@@ -123,15 +136,28 @@ def order_transition(
     automatic: bool = False,
     now: datetime | None = None,
     notify: bool = True,
+    locked: Order | None = None,
+    changes: Mapping[str, Any] | None = None,
 ) -> Order:
     """Move one order to `to`: permission, guard, version, status, log entry and owed jobs.
 
     All in one transaction; any refusal raises an AppError and changes nothing. `notify=False`
     is only for back-filling history (demo data, migrations from an old system).
+
+    A caller that has already locked and read the order in its own transaction passes it as
+    `locked` (it is not read again), and columns that change with the move (the warehouse an
+    allocation chose) as `changes`, written by the same UPDATE.
     """
     now = now or timezone.now()
+    changes = dict(changes or {})
+    if _MANAGED_COLUMNS & changes.keys():
+        raise ValueError(f"the transition itself sets {sorted(_MANAGED_COLUMNS & changes.keys())}")
     with transaction.atomic():
-        order = _lock_order(order_id)
+        if locked is not None:
+            assert locked.pk == order_id, "the locked order is the one to move"
+            order = locked
+        else:
+            order = _lock_order(order_id)
         t = _check(order, to, actor, expected_version, reason)
         seen_version = order.version
         entry = _advance(order, t, actor=actor, now=now, reason=reason, details=details, automatic=automatic)
@@ -146,9 +172,12 @@ def order_transition(
             version=order.version,
             log_seq=order.log_seq,
             log_head=order.log_head,
+            **changes,
         )
         if updated != 1:
             raise Conflict(_("订单已被他人修改，请刷新后重试"), code="version_conflict")
+        for column, value in changes.items():
+            setattr(order, column, value)
         effects_run(EffectContext(order=order, transition=t, entry=entry, notify=notify))
     return order
 
