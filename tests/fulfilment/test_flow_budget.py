@@ -36,7 +36,7 @@ BUDGET = {
     "approve": (13, 8),
     # one parcel: read only (order, parts?, lines with SKUs, stock), nothing to write
     "split": (4, 0),
-    "allocate": (14, 14),
+    "allocate": (12, 12),
     # before: order, lines; inside: the number claimed, the transition (6), the waybill
     "waybill": (10, 8),
     "ship": (13, 13),
