@@ -9,7 +9,8 @@ job), one transaction per step, as an API client or a person at a screen would. 
 first takes --warm orders through uncounted (a running process), then all start together.
 Prints orders/s end to end (all clients' orders / wall time) and per step, and CPU per order,
 for each client count of --clients, on a fresh database (PostgreSQL: a database of its own in
-the cluster of --pg-url, default `scripts/pg.sh start`). Figures: bench/README.md ("Fulfilment").
+the cluster of --pg-url, default `scripts/pg.sh start`); on SQLite also how long each step holds
+the write lock and waits for it. Figures: bench/README.md ("Fulfilment").
 """
 
 from __future__ import annotations
