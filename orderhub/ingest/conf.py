@@ -32,6 +32,8 @@ DEFAULTS: dict[str, Any] = {
     "HELPER_AHEAD_CHUNKS": 64,
     # Page cache of the importing connection on SQLite (MB).
     "SQLITE_CACHE_MB": 256,
+    # During a batch, checkpoint SQLite's WAL every this many pages (SQLite's default: 1000).
+    "SQLITE_CHECKPOINT_PAGES": 20_000,
     # On SQLite, a large batch commits its chunks together for up to this long (0: each on its own).
     "SQLITE_GROUP_SECONDS": 1.0,
 }

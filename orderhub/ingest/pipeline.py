@@ -320,46 +320,67 @@ def _row_key(plan: Plan, cells: list[Any]) -> str:
 
 
 def stage_rows(
-    batch: ImportBatch, plan: Plan, rows: Any, on_chunk: Callable[[int, list[Any]], None] | None = None
+    batch: ImportBatch, plan: Plan, rows: Any, on_chunk: Callable[[int, str], None] | None = None
 ) -> int:
     """Write raw rows into chunks; an order's consecutive rows never straddle two chunks.
-    `on_chunk(seq, rows)` sees each chunk as it is made."""
+    `on_chunk(seq, rows as JSON text)` sees each chunk as it is made."""
+    from orderhub.ingest.writer import TableWriter
+
     size = ingest_setting("CHUNK_ROWS")
     max_rows = ingest_setting("MAX_ROWS")
     seq, total = 0, 0
     buf: list[list[Any]] = []
     last_key: str | None = None
-    pending: list[ImportChunk] = []
+    # Chunks go in with plain INSERTs of their JSON text, encoded once (the helpers get the same).
+    writer = TableWriter(ImportChunk, ["batch_id", "seq", "rows", "processed", "outcomes"])
+    at_batch, at_seq, at_rows = writer.pos["batch_id"], writer.pos["seq"], writer.pos["rows"]
+    at_processed, at_outcomes = writer.pos["processed"], writer.pos["outcomes"]
+    pending: list[list[Any]] = []
 
     def flush() -> None:
         nonlocal seq, buf
         if buf:
-            pending.append(ImportChunk(batch=batch, seq=seq, rows=buf))
+            text = json.dumps(buf)
+            row: list[Any] = [None] * len(writer.pos)
+            row[at_batch], row[at_seq], row[at_rows] = batch.pk, seq, text
+            row[at_processed], row[at_outcomes] = False, "[]"
+            pending.append(row)
             if on_chunk is not None:
-                on_chunk(seq, buf)
+                on_chunk(seq, text)
             seq += 1
             buf = []
         if len(pending) >= 10:
-            ImportChunk.objects.bulk_create(pending)
+            writer.insert(pending)
             pending.clear()
 
     for row in rows:
-        if not row.cells or all(c in (None, "") for c in row.cells):
+        cells = row.cells
+        if not cells:
             continue
+        try:
+            joined = "".join(cells)  # the common case (CSV): every cell a str
+        except TypeError:
+            if all(c in (None, "") for c in cells):
+                continue
+            staged = [as_naive_text(c) for c in cells]
+        else:
+            if not joined:
+                continue
+            staged = cells if "\x00" not in joined else [as_naive_text(c) for c in cells]
         total += 1
         if total > max_rows:
             raise FileRefused(_("数据超过 %(m)s 行的上限，请拆分文件后导入") % {"m": max_rows}, field="file")
-        key = _row_key(plan, row.cells) if len(buf) >= size else None
+        key = _row_key(plan, cells) if len(buf) >= size else None
         if key is not None and key != last_key:
             flush()
         if len(buf) >= size - 1:
-            last_key = _row_key(plan, row.cells)
-        buf.append([row.row_no, [as_naive_text(c) for c in row.cells], row.width])
+            last_key = _row_key(plan, cells)
+        buf.append([row.row_no, staged, row.width])
         if len(buf) >= size * 4:  # a single order this large: split anyway, lines merge later
             flush()
     flush()
     if pending:
-        ImportChunk.objects.bulk_create(pending)
+        writer.insert(pending)
     return total
 
 
@@ -391,14 +412,14 @@ class EarlyHelper:
         self.prep: PrepareContext | None = None
         self.catalog: Catalog | None = None
 
-    def __call__(self, seq: int, rows: list[Any]) -> None:
+    def __call__(self, seq: int, text: str) -> None:
         from orderhub.ingest.parallel import helper_start, use_helper
 
         minimum = ingest_setting("HELPER_MIN_CHUNKS")
         if self.batch.kind != ImportKind.ORDERS or minimum is None or self.plan is None:
             return
         if self.helper is None:
-            self.waiting.append((seq, json.dumps(rows)))
+            self.waiting.append((seq, text))
             if len(self.waiting) < minimum or not use_helper(len(self.waiting)):
                 return
             ctx = Context(batch=self.batch, plan=self.plan, actor=self.actor, catalog=Catalog.load())
@@ -410,7 +431,7 @@ class EarlyHelper:
             return
         self.helper.collect()
         if self.helper.held() < self.helper.ahead and not self.helper.failed:
-            self.helper.submit(seq, json.dumps(rows))
+            self.helper.submit(seq, text)
 
     def close(self) -> None:
         if self.helper is not None:
@@ -551,7 +572,8 @@ def _tune_connection(*, batch: bool = True) -> None:
     if connection.vendor == "sqlite":
         with connection.cursor() as cur:
             cur.execute(f"PRAGMA cache_size = -{int(ingest_setting('SQLITE_CACHE_MB')) * 1024}")
-            cur.execute(f"PRAGMA wal_autocheckpoint = {20_000 if batch else 1000}")
+            pages = int(ingest_setting("SQLITE_CHECKPOINT_PAGES")) if batch else 1000
+            cur.execute(f"PRAGMA wal_autocheckpoint = {pages}")
 
 
 def _record(
