@@ -12,7 +12,7 @@ from datetime import datetime
 from django.db import transaction
 from django.utils import timezone
 
-from orderhub.core.db import CompiledRows
+from orderhub.core.db import CompiledRows, RowInserter
 from orderhub.core.errors import InvalidTransition
 from orderhub.core.jobs import PermanentJobError, jobs_enqueue_many, policy_for
 from orderhub.fulfilment import rows
@@ -26,7 +26,7 @@ _LIVE_WAYBILL = CompiledRows(
         "carrier_id", "number"
     )[:1]
 )
-_SHIP_REPORTS = rows.RowInserter(ShipReport)
+_SHIP_REPORTS = RowInserter(ShipReport)
 
 
 def _waybill_of(order: Order) -> tuple[int, str] | None:

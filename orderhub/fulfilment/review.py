@@ -28,11 +28,11 @@ from django.utils.translation import gettext as _
 
 from orderhub.accounts.models import User
 from orderhub.accounts.services import system_user
-from orderhub.core.db import CompiledRows
+from orderhub.core.db import CompiledRows, RowInserter
 from orderhub.core.errors import Conflict, InvalidTransition, NotFound
 from orderhub.fulfilment.config import cached
 from orderhub.fulfilment.models import BlacklistEntry, ReviewRule, ReviewRun
-from orderhub.fulfilment.rows import RowInserter, order_locked, order_row, with_customer
+from orderhub.fulfilment.rows import order_locked, order_row, with_customer
 from orderhub.inventory.models import Stock
 from orderhub.orders.models import HoldReason, Order, OrderHold, OrderLine, PhoneKind
 from orderhub.orders.services import order_hold, order_hold_release, order_transition

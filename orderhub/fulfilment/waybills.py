@@ -18,14 +18,14 @@ from django.utils.translation import gettext as _
 from orderhub.accounts.models import User
 from orderhub.accounts.roles import Role
 from orderhub.accounts.services import system_user
-from orderhub.core.db import CompiledRows
+from orderhub.core.db import CompiledRows, RowInserter
 from orderhub.core.errors import AppError, InvalidTransition
 from orderhub.fulfilment.adapters.cainiao import provider_for
 from orderhub.fulfilment.adapters.waybill import Address, WaybillError, WaybillRequest, WaybillResult
 from orderhub.fulfilment.carriers import CarrierChoice, carrier_choose
 from orderhub.fulfilment.config import cached
 from orderhub.fulfilment.models import Carrier, CarrierRule, Waybill
-from orderhub.fulfilment.rows import RowInserter, order_row, with_references
+from orderhub.fulfilment.rows import order_row, with_references
 from orderhub.ingest.models import ChannelKind
 from orderhub.orders.models import Order, OrderLine
 from orderhub.orders.services import order_transition

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import pytest
 
+from orderhub.core.db import RowInserter
 from orderhub.fulfilment import rows
 from orderhub.ingest.models import Channel, ChannelKind
 from orderhub.inventory.models import Warehouse
@@ -38,7 +39,7 @@ def test_row_inserter_writes_what_create_would(make_order, carrier_table) -> Non
     from orderhub.fulfilment.models import Waybill
 
     order = make_order()
-    inserter = rows.RowInserter(Waybill)
+    inserter = RowInserter(Waybill)
     now = timezone.now()
     pk = inserter.insert(
         order_id=order.pk,

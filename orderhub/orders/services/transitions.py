@@ -7,13 +7,13 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 
-from django.db import transaction
+from django.db import connection, transaction
 from django.db.models import Exists, F, OuterRef, Prefetch, Q, Subquery, prefetch_related_objects
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from orderhub.accounts.models import User
-from orderhub.core.db import RowLoader
+from orderhub.core.db import RowInserter, RowLoader
 from orderhub.core.errors import (
     AppError,
     Conflict,
@@ -42,6 +42,54 @@ _MANAGED_COLUMNS = frozenset(
         "status_changed_at",
     }
 )
+
+
+_ORDER_ATTNAMES = frozenset(f.attname for f in Order._meta.concrete_fields)
+_LOG_ENTRIES = RowInserter(OperationLog)
+_LOG_ATTNAMES = [f.attname for f in OperationLog._meta.concrete_fields if not f.primary_key]
+# The columns a move writes, in the order of the UPDATE's parameters.
+_MOVED_COLUMNS = (
+    "status",
+    "last_operator_id",
+    "updated_at",
+    "status_changed_at",
+    "version",
+    "log_seq",
+    "log_head",
+)
+_UPDATES: dict[tuple[str, tuple[str, ...]], tuple[str, list[Any]]] = {}
+
+
+def _entry_insert(entry: OperationLog) -> None:
+    """Save a new log entry with an INSERT built once (`save()` builds it on every call)."""
+    entry.pk = _LOG_ENTRIES.insert(**{name: getattr(entry, name) for name in _LOG_ATTNAMES})
+    entry._state.adding = False
+
+
+def _moved_update(order: Order, seen_version: int, changes: dict[str, Any]) -> int:
+    """UPDATE the moved order's row if its version is still `seen_version`; the rows updated.
+
+    Built once per database vendor and set of extra columns, from model metadata only (the ORM's
+    update() compiles anew on every call); every value is a bound parameter.
+    """
+    extra = tuple(changes)
+    key = (connection.vendor, extra)
+    built = _UPDATES.get(key)
+    if built is None:
+        qn, meta = connection.ops.quote_name, Order._meta
+        fields = [meta.get_field(name) for name in (*_MOVED_COLUMNS, *extra)]
+        sets = ", ".join(f"{qn(f.column)} = %s" for f in fields)
+        sql = (
+            f"UPDATE {qn(meta.db_table)} SET {sets}"  # noqa: S608 - names from model metadata
+            f" WHERE {qn(meta.pk.column)} = %s AND {qn(meta.get_field('version').column)} = %s"
+        )
+        built = _UPDATES[key] = (sql, fields)
+    sql, fields = built
+    values = {**{name: getattr(order, name) for name in _MOVED_COLUMNS}, **changes}
+    params = [f.get_db_prep_save(values[f.attname], connection) for f in fields]
+    with connection.cursor() as cur:
+        cur.execute(sql, [*params, order.pk, seen_version])
+        return cur.rowcount
 
 
 def _not_found(order_id: int) -> NotFound:
@@ -152,6 +200,10 @@ def order_transition(
     changes = dict(changes or {})
     if _MANAGED_COLUMNS & changes.keys():
         raise ValueError(f"the transition itself sets {sorted(_MANAGED_COLUMNS & changes.keys())}")
+    if changes.keys() - _ORDER_ATTNAMES:
+        raise ValueError(
+            f"not column attribute names of an order: {sorted(changes.keys() - _ORDER_ATTNAMES)}"
+        )
     with transaction.atomic():
         if locked is not None:
             assert locked.pk == order_id, "the locked order is the one to move"
@@ -161,19 +213,10 @@ def order_transition(
         t = _check(order, to, actor, expected_version, reason)
         seen_version = order.version
         entry = _advance(order, t, actor=actor, now=now, reason=reason, details=details, automatic=automatic)
-        entry.save(force_insert=True)
+        _entry_insert(entry)
         # The conditional UPDATE is the optimistic lock: it holds even where the row lock is a
         # no-op (SQLite serialises writers instead).
-        updated = Order.objects.filter(pk=order.pk, version=seen_version).update(
-            status=to,
-            last_operator=actor,
-            updated_at=now,
-            status_changed_at=now,
-            version=order.version,
-            log_seq=order.log_seq,
-            log_head=order.log_head,
-            **changes,
-        )
+        updated = _moved_update(order, seen_version, changes)
         if updated != 1:
             raise Conflict(_("订单已被他人修改，请刷新后重试"), code="version_conflict")
         for column, value in changes.items():
