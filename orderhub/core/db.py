@@ -108,28 +108,31 @@ class RowLoader(Generic[M]):
 
 
 class RowInserter(Generic[M]):
-    """One-row INSERTs into `model`'s table with the statement built once per database vendor.
+    """INSERTs into `model`'s table with the statement built once per database vendor.
 
     `RowInserter(Waybill).insert(order_id=…, carrier_id=…, …)` takes attribute names (`order_id`,
     not `order`); a field left out gets its default (auto_now(_add) fields: now). Values are
     prepared by their fields exactly as `save()` would; database errors (an IntegrityError from a
-    unique constraint) come out as Django's. Returns the new primary key. No signals are sent:
-    only for rows that nothing listens to.
+    unique constraint) come out as Django's. Returns the new primary key. `insert_many(rows)`
+    writes many rows with one executemany. No signals are sent: only for rows that nothing
+    listens to. A primary key the database does not generate (a UUID) is a column like any other.
     """
 
     def __init__(self, model: type[M]) -> None:
         self.model = model
-        self.fields = [f for f in model._meta.concrete_fields if not f.primary_key]
+        self._generated_pk = bool(getattr(model._meta.pk, "db_returning", False))  # auto-increment
+        self.fields = [f for f in model._meta.concrete_fields if not (f.primary_key and self._generated_pk)]
         self._names = {f.attname for f in self.fields}
-        self._sql: dict[str, tuple[str, bool]] = {}
+        self._sql: dict[tuple[str, bool], tuple[str, bool]] = {}
 
-    def _statement(self, using: str) -> tuple[str, bool]:
+    def _statement(self, using: str, *, returning: bool) -> tuple[str, bool]:
+        """The INSERT and whether it returns the new key (where the database can)."""
         conn = connections[using]
-        built = self._sql.get(conn.vendor)
+        returning = returning and self._generated_pk and bool(conn.features.can_return_columns_from_insert)
+        built = self._sql.get((conn.vendor, returning))
         if built is None:
             qn = conn.ops.quote_name
             meta = self.model._meta
-            returning = bool(conn.features.can_return_columns_from_insert)
             # Only quoted model metadata in the text; every value is a bound parameter.
             sql = "INSERT INTO {} ({}) VALUES ({}){}".format(  # noqa: S608
                 qn(meta.db_table),
@@ -137,7 +140,7 @@ class RowInserter(Generic[M]):
                 ", ".join(["%s"] * len(self.fields)),
                 f" RETURNING {qn(meta.pk.column)}" if returning else "",
             )
-            built = self._sql[conn.vendor] = (sql, returning)
+            built = self._sql[(conn.vendor, returning)] = (sql, returning)
         return built
 
     def _value(self, f: models.Field, values: dict[str, Any]) -> Any:
@@ -147,13 +150,30 @@ class RowInserter(Generic[M]):
             return timezone.now()
         return f.get_default()
 
-    def insert(self, *, using: str = "default", **values: Any) -> int:
+    def _params(self, values: dict[str, Any], conn: Any) -> list[Any]:
         unknown = set(values) - self._names
         if unknown:
             raise TypeError(f"{self.model.__name__} has no columns {sorted(unknown)}")
+        return [f.get_db_prep_save(self._value(f, values), conn) for f in self.fields]
+
+    def insert(self, *, using: str = "default", **values: Any) -> Any:
         conn = connections[using]
-        sql, returning = self._statement(using)
-        params = [f.get_db_prep_save(self._value(f, values), conn) for f in self.fields]
+        if not self._generated_pk:
+            pk = self.model._meta.pk
+            values.setdefault(pk.attname, pk.get_default())
+        sql, returning = self._statement(using, returning=True)
+        params = self._params(values, conn)
         with conn.cursor() as cur:
             cur.execute(sql, params)
+            if not self._generated_pk:
+                return values[self.model._meta.pk.attname]
             return cur.fetchone()[0] if returning else cur.lastrowid
+
+    def insert_many(self, rows: list[dict[str, Any]], *, using: str = "default") -> None:
+        """Many rows (each as `insert` takes them) with one executemany; no keys returned."""
+        if not rows:
+            return
+        conn = connections[using]
+        sql, _returning = self._statement(using, returning=False)
+        with conn.cursor() as cur:
+            cur.executemany(sql, [self._params(dict(values), conn) for values in rows])

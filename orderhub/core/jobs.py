@@ -38,6 +38,7 @@ from django_tasks_db.backend import DatabaseBackend
 from django_tasks_db.models import DBTaskResult, get_date_max
 from django_tasks_db.utils import exclusive_transaction, is_locked_database_exception
 
+from orderhub.core.db import RowInserter
 from orderhub.core.models import PeriodicSchedule, WorkerHeartbeat
 
 logger = logging.getLogger("orderhub.jobs")
@@ -64,6 +65,7 @@ class JobPolicy:
 
 
 _POLICIES: dict[str, JobPolicy] = {}
+_JOB_ROWS = RowInserter(DBTaskResult)
 
 
 def durable_job(
@@ -85,7 +87,7 @@ def policy_for(task_path: str) -> JobPolicy:
 
 def jobs_enqueue_many(job: Task, calls: Iterable[tuple[Any, ...]]) -> int:
     """Enqueue `job` once per argument tuple in `calls`, as `job.enqueue(*args)` would, with one
-    INSERT for all of them: the bulk transition service owes hundreds of jobs at once.
+    INSERT built once (executemany): every transition owes a job, a bulk one hundreds.
 
     The rows are the ones the database backend writes (same id function, queue, priority,
     backend alias, run_after), so the worker cannot tell them apart. django-tasks' `task_enqueued`
@@ -98,21 +100,24 @@ def jobs_enqueue_many(job: Task, calls: Iterable[tuple[Any, ...]]) -> int:
             job.enqueue(*args)
         return len(calls)
     backend.validate_task(job)
-    rows = [
-        DBTaskResult(
-            id=backend._get_id(),  # the backend's id function (a UUID unless configured)
-            args_kwargs=normalize_json({"args": list(args), "kwargs": {}}),
-            priority=job.priority,
-            task_path=job.module_path,
-            queue_name=job.queue_name,
-            # what django-tasks-db's pre_save handler (not run by bulk_create) stores for "now"
-            run_after=job.run_after or get_date_max(),
-            backend_name=backend.alias,
-        )
-        for args in calls
-    ]
-    DBTaskResult.objects.bulk_create(rows)
-    return len(rows)
+    now = timezone.now()
+    _JOB_ROWS.insert_many(
+        [
+            {
+                "id": backend._get_id(),  # the backend's id function (a UUID unless configured)
+                "args_kwargs": normalize_json({"args": list(args), "kwargs": {}}),
+                "priority": job.priority,
+                "task_path": job.module_path,
+                "queue_name": job.queue_name,
+                # what django-tasks-db's pre_save handler stores for "as soon as possible"
+                "run_after": job.run_after or get_date_max(),
+                "backend_name": backend.alias,
+                "enqueued_at": now,
+            }
+            for args in calls
+        ]
+    )
+    return len(calls)
 
 
 def backoff_delay(attempt: int, base: float) -> float:
