@@ -11,12 +11,13 @@ from dataclasses import dataclass
 from typing import Any
 
 from django.db import IntegrityError, connection, models, transaction
-from django.db.models import F
+from django.db.models import F, Q
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from orderhub.accounts.models import User
 from orderhub.catalog.models import Sku
+from orderhub.core.db import CompiledRows
 from orderhub.core.errors import Conflict, ValidationFailed
 from orderhub.inventory.models import (
     Reservation,
@@ -227,12 +228,29 @@ def _shortfalls(wanted: dict[int, int], codes: dict[int, str]) -> list[Shortfall
     return out
 
 
-def _active_locked(order_ids: list[int]) -> list[Reservation]:
-    return list(
+def _active_query(orders: Any) -> Any:
+    return (
         Reservation.objects.select_for_update()
-        .filter(order_id__in=order_ids, status=Reservation.Status.ACTIVE)
+        .filter(orders, status=Reservation.Status.ACTIVE)
         .order_by("stock_id", "pk")  # lock order: stock primary key, as everywhere
+        .values_list(*_RESERVATION_COLUMNS)
     )
+
+
+_RESERVATION_COLUMNS = ("id", "order_id", "stock_id", "quantity")
+# One order's active reservations (every ship and cancel): built once, inside the first caller's
+# transaction as select_for_update() requires.
+_ACTIVE_OF_ORDER = CompiledRows(lambda order_id: _active_query(Q(order_id=order_id)))
+
+
+def _active_locked(order_ids: list[int]) -> list[Reservation]:
+    if len(order_ids) == 1:
+        rows = _ACTIVE_OF_ORDER.rows(order_ids[0])
+    else:
+        rows = list(_active_query(Q(order_id__in=order_ids)))
+    return [
+        Reservation(**dict(zip(("id", "order_id", "stock_id", "quantity"), row, strict=True))) for row in rows
+    ]
 
 
 def _counters_move(per_stock: dict[int, int], *, reserved: int, on_hand: int, condition: str) -> int:

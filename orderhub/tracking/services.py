@@ -151,21 +151,23 @@ def tracking_start(
 
 def shipments_watch(*, order_ids: list[int], now: datetime) -> int:
     """Start the stall clock of the orders' parcels that are not yet watched (on "ship")."""
+    pending = list(
+        Shipment.objects.filter(
+            order_id__in=order_ids,
+            stall_due_at__isnull=True,
+            active=True,
+            alert=Alert.NONE,
+            delivered_at__isnull=True,
+        ).order_by("pk")
+    )
+    if not pending:
+        return 0  # most orders: no parcel is followed before its waybill registers one
     thresholds = Thresholds.load()
-    count = 0
-    pending = Shipment.objects.filter(
-        order_id__in=order_ids,
-        stall_due_at__isnull=True,
-        active=True,
-        alert=Alert.NONE,
-        delivered_at__isnull=True,
-    ).order_by("pk")
     for s in pending:
         s.shipped_at = s.quiet_since = max(s.quiet_since, now)
         s.stall_due_at = s.quiet_since + thresholds.delta(s.carrier, s.province_code)
         s.save(update_fields=["shipped_at", "quiet_since", "stall_due_at"])
-        count += 1
-    return count
+    return len(pending)
 
 
 # --- recording events -----------------------------------------------------------------------
