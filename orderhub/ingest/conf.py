@@ -27,6 +27,8 @@ DEFAULTS: dict[str, Any] = {
     # writes (None: never).
     "HELPER_MIN_CHUNKS": 10,
     "HELPER_PROCESSES": 1,
+    # Niceness added to the helper processes (the importing process, their bottleneck, goes first).
+    "HELPER_NICE": 10,
     # Chunks the helpers may prepare ahead while the file is still being staged (each is held as
     # ~1.3 MB of pickled rows until the writer takes it).
     "HELPER_AHEAD_CHUNKS": 64,

@@ -23,6 +23,7 @@ import gc
 import json
 import logging
 import multiprocessing
+import os
 import pickle
 import signal
 import threading
@@ -256,6 +257,11 @@ def _serve(conn: Connection, prep: PrepareContext) -> None:
     """The helper's loop: (chunk id, rows as JSON) in, (chunk id, prepared chunk or None) out."""
     signal.signal(signal.SIGINT, signal.SIG_IGN)  # the writer decides when to stop
     signal.signal(signal.SIGTERM, signal.SIG_DFL)
+    # The writer is the import's critical path: when the helpers and the writer want more cores
+    # than there are, the scheduler should let the writer run and share what is left among them
+    # (at the same priority, three processes on two cores give the writer two thirds of one).
+    with contextlib.suppress(OSError):
+        os.nice(int(ingest_setting("HELPER_NICE")))
     gc.freeze()  # what the helper inherited stays: full collections need not walk it again
     try:
         while True:
