@@ -10,7 +10,7 @@ transition service's row lock.
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from typing import Any, Generic, TypeVar
 
 from django.db import connections, models
@@ -177,3 +177,39 @@ class RowInserter(Generic[M]):
         sql, _returning = self._statement(using, returning=False)
         with conn.cursor() as cur:
             cur.executemany(sql, [self._params(dict(values), conn) for values in rows])
+
+
+class RowUpdater(Generic[M]):
+    """`UPDATE <table> SET <columns> WHERE <conditions>` built once per database vendor.
+
+    `RowUpdater(Order, ["log_seq", "log_head"]).update({"id": pk}, log_seq=2, log_head="…")`:
+    attribute names, values prepared by their fields as `save()` would; returns the rows updated.
+    The conditions are equalities on the `where` columns (the primary key unless given).
+    """
+
+    def __init__(self, model: type[M], columns: Sequence[str], *, where: Sequence[str] = ("id",)) -> None:
+        meta = model._meta
+        self.model = model
+        self.fields = [meta.get_field(name) for name in columns]
+        self.where = [meta.get_field(name) for name in where]
+        self._sql: dict[str, str] = {}
+
+    def _statement(self, conn: Any) -> str:
+        sql = self._sql.get(conn.vendor)
+        if sql is None:
+            qn = conn.ops.quote_name
+            sets = ", ".join(f"{qn(f.column)} = %s" for f in self.fields)
+            conditions = " AND ".join(f"{qn(f.column)} = %s" for f in self.where)
+            # Only quoted model metadata in the text; every value is a bound parameter.
+            sql = self._sql[conn.vendor] = (
+                f"UPDATE {qn(self.model._meta.db_table)} SET {sets} WHERE {conditions}"  # noqa: S608
+            )
+        return sql
+
+    def update(self, where: dict[str, Any], *, using: str = "default", **values: Any) -> int:
+        conn = connections[using]
+        params = [f.get_db_prep_save(values[f.attname], conn) for f in self.fields]
+        params += [f.get_db_prep_value(where[f.attname], conn) for f in self.where]
+        with conn.cursor() as cur:
+            cur.execute(self._statement(conn), params)
+            return cur.rowcount

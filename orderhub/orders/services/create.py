@@ -14,7 +14,7 @@ from django.utils.translation import gettext as _
 
 from orderhub.accounts.models import LegalEntity, User
 from orderhub.catalog.models import Customer, CustomerTier, Sku
-from orderhub.core.db import CompiledRows, RowLoader
+from orderhub.core.db import CompiledRows, RowInserter, RowLoader, RowUpdater
 from orderhub.core.errors import NotFound, ValidationFailed
 from orderhub.ingest.models import Channel
 from orderhub.orders.audit import log_append
@@ -105,6 +105,10 @@ _CUSTOMER = CompiledRows(
     lambda code: Customer.objects.filter(code=code).values_list("pk", "tier", "owner_id"), keys=(str,)
 )
 _ORDERS = RowLoader(Order)
+_ORDER_ROWS = RowInserter(Order)
+_ORDER_ATTNAMES = [f.attname for f in Order._meta.concrete_fields if not f.primary_key]
+_LINE_ROWS = RowInserter(OrderLine)
+_HEAD = RowUpdater(Order, ("log_seq", "log_head"))
 
 
 @dataclass(frozen=True)
@@ -225,18 +229,23 @@ def _insert(
             for ln in draft.lines
         ],
     )
-    order.save(force_insert=True)
-    OrderLine.objects.bulk_create(
-        OrderLine(
-            order=order,
-            line_no=i,
-            sku=skus.get(ln.sku_code),
-            sku_code=ln.sku_code,
-            name=ln.name or (skus[ln.sku_code].name if ln.sku_code in skus else ""),
-            quantity=ln.quantity,
-            unit_price=ln.unit_price,
-        )
-        for i, ln in enumerate(draft.lines, start=1)
+    # INSERTs built once (save() and bulk_create() build theirs on every order).
+    order.created_at = timezone.now()  # auto_now_add, as save() sets it
+    order.pk = _ORDER_ROWS.insert(**{name: getattr(order, name) for name in _ORDER_ATTNAMES})
+    order._state.adding = False
+    _LINE_ROWS.insert_many(
+        [
+            {
+                "order_id": order.pk,
+                "line_no": i,
+                "sku_id": skus[ln.sku_code].pk if ln.sku_code in skus else None,
+                "sku_code": ln.sku_code,
+                "name": ln.name or (skus[ln.sku_code].name if ln.sku_code in skus else ""),
+                "quantity": ln.quantity,
+                "unit_price": ln.unit_price,
+            }
+            for i, ln in enumerate(draft.lines, start=1)
+        ]
     )
     holds = _basic_holds(draft, skus)
     OrderHold.objects.bulk_create(
@@ -250,7 +259,7 @@ def _insert(
         to_status=OrderStatus.PENDING_REVIEW,
         details={"channel": draft.channel_code, "holds": [r for r, _d in holds]},
     )
-    Order.objects.filter(pk=order.pk).update(log_seq=order.log_seq, log_head=order.log_head)
+    _HEAD.update({"id": order.pk}, log_seq=order.log_seq, log_head=order.log_head)
     if holds:
         from orderhub.notify.services import notify_for_hold
 

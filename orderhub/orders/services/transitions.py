@@ -7,13 +7,13 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 
-from django.db import connection, transaction
+from django.db import transaction
 from django.db.models import Exists, F, OuterRef, Prefetch, Q, Subquery, prefetch_related_objects
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from orderhub.accounts.models import User
-from orderhub.core.db import RowInserter, RowLoader
+from orderhub.core.db import RowLoader, RowUpdater
 from orderhub.core.errors import (
     AppError,
     Conflict,
@@ -22,7 +22,7 @@ from orderhub.core.errors import (
     PermissionDenied,
     ValidationFailed,
 )
-from orderhub.orders.audit import GENESIS, log_entry_next
+from orderhub.orders.audit import GENESIS, log_entry_insert, log_entry_next
 from orderhub.orders.effects import EffectContext, effects_run, effects_run_many
 from orderhub.orders.models import LogAction, OperationLog, Order, OrderHold
 from orderhub.orders.permissions import can_see, may_perform
@@ -45,9 +45,7 @@ _MANAGED_COLUMNS = frozenset(
 
 
 _ORDER_ATTNAMES = frozenset(f.attname for f in Order._meta.concrete_fields)
-_LOG_ENTRIES = RowInserter(OperationLog)
-_LOG_ATTNAMES = [f.attname for f in OperationLog._meta.concrete_fields if not f.primary_key]
-# The columns a move writes, in the order of the UPDATE's parameters.
+# The columns a move writes; the conditional UPDATE per set of extra columns, built once.
 _MOVED_COLUMNS = (
     "status",
     "last_operator_id",
@@ -57,39 +55,17 @@ _MOVED_COLUMNS = (
     "log_seq",
     "log_head",
 )
-_UPDATES: dict[tuple[str, tuple[str, ...]], tuple[str, list[Any]]] = {}
-
-
-def _entry_insert(entry: OperationLog) -> None:
-    """Save a new log entry with an INSERT built once (`save()` builds it on every call)."""
-    entry.pk = _LOG_ENTRIES.insert(**{name: getattr(entry, name) for name in _LOG_ATTNAMES})
-    entry._state.adding = False
+_UPDATERS: dict[tuple[str, ...], RowUpdater[Order]] = {}
 
 
 def _moved_update(order: Order, seen_version: int, changes: dict[str, Any]) -> int:
-    """UPDATE the moved order's row if its version is still `seen_version`; the rows updated.
-
-    Built once per database vendor and set of extra columns, from model metadata only (the ORM's
-    update() compiles anew on every call); every value is a bound parameter.
-    """
+    """UPDATE the moved order's row if its version is still `seen_version`; the rows updated."""
     extra = tuple(changes)
-    key = (connection.vendor, extra)
-    built = _UPDATES.get(key)
-    if built is None:
-        qn, meta = connection.ops.quote_name, Order._meta
-        fields = [meta.get_field(name) for name in (*_MOVED_COLUMNS, *extra)]
-        sets = ", ".join(f"{qn(f.column)} = %s" for f in fields)
-        sql = (
-            f"UPDATE {qn(meta.db_table)} SET {sets}"  # noqa: S608 - names from model metadata
-            f" WHERE {qn(meta.pk.column)} = %s AND {qn(meta.get_field('version').column)} = %s"
-        )
-        built = _UPDATES[key] = (sql, fields)
-    sql, fields = built
-    values = {**{name: getattr(order, name) for name in _MOVED_COLUMNS}, **changes}
-    params = [f.get_db_prep_save(values[f.attname], connection) for f in fields]
-    with connection.cursor() as cur:
-        cur.execute(sql, [*params, order.pk, seen_version])
-        return cur.rowcount
+    updater = _UPDATERS.get(extra)
+    if updater is None:
+        updater = _UPDATERS[extra] = RowUpdater(Order, (*_MOVED_COLUMNS, *extra), where=("id", "version"))
+    values = {name: getattr(order, name) for name in _MOVED_COLUMNS}
+    return updater.update({"id": order.pk, "version": seen_version}, **values, **changes)
 
 
 def _not_found(order_id: int) -> NotFound:
@@ -213,7 +189,7 @@ def order_transition(
         t = _check(order, to, actor, expected_version, reason)
         seen_version = order.version
         entry = _advance(order, t, actor=actor, now=now, reason=reason, details=details, automatic=automatic)
-        _entry_insert(entry)
+        log_entry_insert(entry)
         # The conditional UPDATE is the optimistic lock: it holds even where the row lock is a
         # no-op (SQLite serialises writers instead).
         updated = _moved_update(order, seen_version, changes)
