@@ -14,11 +14,13 @@ from datetime import datetime
 from typing import Any
 
 from django.db import transaction
+from django.db.models import Q, QuerySet
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from orderhub.accounts.models import User
 from orderhub.accounts.services import system_user
+from orderhub.core.db import CompiledRows
 from orderhub.core.errors import ValidationFailed
 from orderhub.orders.models import OperationLog, Order, PhoneKind
 from orderhub.orders.services import order_transition
@@ -149,17 +151,21 @@ def tracking_start(
     return shipment
 
 
+def _unwatched(orders: Q) -> QuerySet[Shipment]:
+    return Shipment.objects.filter(
+        orders, stall_due_at__isnull=True, active=True, alert=Alert.NONE, delivered_at__isnull=True
+    )
+
+
+# Asked on every ship, answered "none" for most (built once).
+_UNWATCHED_OF_ORDER = CompiledRows(lambda order_id: _unwatched(Q(order_id=order_id)).values_list("pk")[:1])
+
+
 def shipments_watch(*, order_ids: list[int], now: datetime) -> int:
     """Start the stall clock of the orders' parcels that are not yet watched (on "ship")."""
-    pending = list(
-        Shipment.objects.filter(
-            order_id__in=order_ids,
-            stall_due_at__isnull=True,
-            active=True,
-            alert=Alert.NONE,
-            delivered_at__isnull=True,
-        ).order_by("pk")
-    )
+    if len(order_ids) == 1 and not _UNWATCHED_OF_ORDER.rows(order_ids[0]):
+        return 0  # one order shipped, nothing to watch: no query compiled
+    pending = list(_unwatched(Q(order_id__in=order_ids)).order_by("pk"))
     if not pending:
         return 0  # most orders: no parcel is followed before its waybill registers one
     thresholds = Thresholds.load()
