@@ -8,7 +8,7 @@ SKUs, then measures:
 
 1. one 拼多多 layout GBK CSV of --rows rows (one row per order; 2 % of rows with an unknown SKU,
    1 % with a bad quantity), imported through `ingest.services.batch_run`: rows/s, wall time, CPU
-   seconds of the importing process (the writer) and of its helper processes (--helpers, default 1:
+   seconds of the importing process (the writer) and of its helper processes (--helpers, default 2:
    they map and validate chunks while the writer inserts; 0 imports in one process), and the
    peak RSS of each (ru_maxrss);
 2. 17 files of the six built-in layouts (CSV in GBK / UTF-8 BOM and XLSX, line-per-row grouping)
@@ -288,7 +288,7 @@ def main() -> None:
     ap.add_argument("--db", choices=["sqlite", "postgres", "both"], default="both")
     ap.add_argument("--rows", type=int, default=1_000_000)
     ap.add_argument("--multi-rows", type=int, default=100_000)
-    ap.add_argument("--helpers", type=int, default=1, help="helper processes preparing chunks (0: none)")
+    ap.add_argument("--helpers", type=int, default=2, help="helper processes preparing chunks (0: none)")
     ap.add_argument("--child", help=argparse.SUPPRESS)
     ap.add_argument("--workdir", help=argparse.SUPPRESS)
     args = ap.parse_args()
