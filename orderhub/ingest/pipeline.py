@@ -409,6 +409,7 @@ class EarlyHelper:
         self.plan: Plan | None = None
         self.waiting: list[tuple[int, str]] = []
         self.helper: Any = None
+        self.off = False
         self.prep: PrepareContext | None = None
         self.catalog: Catalog | None = None
 
@@ -416,11 +417,15 @@ class EarlyHelper:
         from orderhub.ingest.parallel import helper_start, use_helper
 
         minimum = ingest_setting("HELPER_MIN_CHUNKS")
-        if self.batch.kind != ImportKind.ORDERS or minimum is None or self.plan is None:
+        if self.off or self.batch.kind != ImportKind.ORDERS or minimum is None or self.plan is None:
             return
         if self.helper is None:
             self.waiting.append((seq, text))
-            if len(self.waiting) < minimum or not use_helper(len(self.waiting)):
+            if len(self.waiting) < minimum:
+                return
+            if not use_helper(len(self.waiting)):  # e.g. a threaded process: never fork here
+                self.off = True
+                self.waiting = []
                 return
             ctx = Context(batch=self.batch, plan=self.plan, actor=self.actor, catalog=Catalog.load())
             self.catalog, self.prep = ctx.catalog, _prepare_context(ctx)

@@ -182,3 +182,27 @@ def test_a_file_refused_after_the_helpers_started_imports_nothing(
     assert mode["helpers"] == (0 if settings.ORDERHUB_INGEST["HELPER_MIN_CHUNKS"] is None else 1)
     assert Order.objects.count() == 0 and not batch.chunks.exists()
     assert multiprocessing.active_children() == []
+
+
+def test_where_no_helper_may_start_the_staged_chunks_are_not_kept_for_one(
+    run_import, shop_channels, skus, mode, settings, monkeypatch
+):
+    """A process that must not fork (other threads running) imports in-process and does not hold
+    the staged chunks' text in memory waiting for a helper."""
+    from orderhub.ingest import pipeline
+
+    monkeypatch.setattr(parallel, "use_helper", lambda chunks: False)
+    kept: list[int] = []
+    real_close = pipeline.EarlyHelper.close
+
+    def close(self: Any) -> None:
+        kept.append(len(self.waiting))
+        real_close(self)
+
+    monkeypatch.setattr(pipeline.EarlyHelper, "close", close)
+
+    batch = run_import(ex.csv_bytes([H, *export()]), "big.csv", channel_code="manual")
+
+    assert batch.status == "done" and batch.created_count == 20
+    assert mode["helpers"] == 0
+    assert kept == [0]
