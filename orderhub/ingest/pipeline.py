@@ -350,7 +350,8 @@ def stage_rows(
             seq += 1
             buf = []
         if len(pending) >= 10:
-            writer.insert(pending)
+            with transaction.atomic():  # ten chunks a transaction, as bulk_create did
+                writer.insert(pending)
             pending.clear()
 
     for row in rows:
@@ -380,7 +381,8 @@ def stage_rows(
             flush()
     flush()
     if pending:
-        writer.insert(pending)
+        with transaction.atomic():
+            writer.insert(pending)
     return total
 
 
