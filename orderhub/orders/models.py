@@ -159,16 +159,24 @@ class Order(models.Model):
         indexes = [
             models.Index(fields=["status", "-ordered_at", "-id"], name="order_status_ordered"),
             models.Index(fields=["-ordered_at", "-id"], name="order_ordered_keyset"),
-            models.Index(fields=["owner", "-ordered_at"], name="order_owner_ordered"),
+            # Partial where a column is often empty (imported orders have no owner, no warehouse
+            # until allocated, no promised time): no index entry to write for those, and every
+            # query by these columns compares them with a value, which implies IS NOT NULL.
+            models.Index(
+                fields=["owner", "-ordered_at"], condition=Q(owner__isnull=False), name="order_owner_ordered"
+            ),
             # The board: each column's most urgent cards, overall, per salesperson, per warehouse.
             models.Index(
                 fields=["status", "-priority", "status_changed_at", "id"], name="order_board_urgency"
             ),
             models.Index(
-                fields=["owner", "status", "-priority", "status_changed_at", "id"], name="order_owner_board"
+                fields=["owner", "status", "-priority", "status_changed_at", "id"],
+                condition=Q(owner__isnull=False),
+                name="order_owner_board",
             ),
             models.Index(
                 fields=["warehouse", "status", "-priority", "status_changed_at", "id"],
+                condition=Q(warehouse__isnull=False),
                 name="order_warehouse_board",
             ),
             # A parent's parts. Partial: most orders are no part, and SQLite's statistics would
@@ -181,7 +189,7 @@ class Order(models.Model):
             # "Late against the promised time" only ever looks at open orders.
             models.Index(
                 fields=["promised_at"],
-                condition=~Q(status__in=["completed", "cancelled"]),
+                condition=~Q(status__in=["completed", "cancelled"]) & Q(promised_at__isnull=False),
                 name="order_open_promised",
             ),
         ]
