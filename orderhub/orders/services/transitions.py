@@ -29,23 +29,9 @@ from orderhub.orders.permissions import can_see, may_perform
 from orderhub.orders.states import TRANSITIONS, OrderStatus, Transition, transition_between
 
 _ORDERS = RowLoader(Order)
-# Columns only a transition writes (not through `changes`).
-_MANAGED_COLUMNS = frozenset(
-    {
-        "status",
-        "version",
-        "log_seq",
-        "log_head",
-        "last_operator",
-        "last_operator_id",
-        "updated_at",
-        "status_changed_at",
-    }
-)
-
-
 _ORDER_ATTNAMES = frozenset(f.attname for f in Order._meta.concrete_fields)
-# The columns a move writes; the conditional UPDATE per set of extra columns, built once.
+# The columns a move writes (its conditional UPDATE, built once per set of extra columns); a
+# caller's `changes` may not name them.
 _MOVED_COLUMNS = (
     "status",
     "last_operator_id",
@@ -55,6 +41,7 @@ _MOVED_COLUMNS = (
     "log_seq",
     "log_head",
 )
+_MANAGED_COLUMNS = frozenset({*_MOVED_COLUMNS, "last_operator"})
 _UPDATERS: dict[tuple[str, ...], RowUpdater[Order]] = {}
 
 
@@ -271,7 +258,7 @@ def order_transition_many(
             for order, t in steps
         ]
         OperationLog.objects.bulk_create(entries)
-        # One conditional UPDATE for all rows, compiled once whatever the batch size: a row moves
+        # One conditional UPDATE for all rows, whose SQL grows only by the id list: a row moves
         # only if its chain head is still the one the new entry links to (so nobody moved it
         # since it was read: the optimistic lock of `order_transition`, for every row at once),
         # and takes that entry's hash as its new head.
