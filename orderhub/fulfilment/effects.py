@@ -77,11 +77,8 @@ def _void_live_waybill(ctx: EffectContext) -> None:
 @transition_batch_effect(on=["ship"])
 def _owe_ship_report(contexts: list[EffectContext]) -> None:
     """A shipped channel order owes the channel its tracking number (a job committed with the move)."""
-    from orderhub.fulfilment.reporting import ship_report_owe, ship_reports_owe
+    from orderhub.fulfilment.reporting import ship_reports_owe
 
-    if len(contexts) == 1:  # one ship at the packing station: the path read with SQL built once
-        ship_report_owe(order=contexts[0].order, now=contexts[0].entry.at)
-        return
     for at, group in by_time(contexts).items():
         ship_reports_owe(orders=[ctx.order for ctx in group], now=at)
 

@@ -29,30 +29,36 @@ _LIVE_WAYBILL = CompiledRows(
 _SHIP_REPORTS = RowInserter(ShipReport)
 
 
-def _waybill_of(order: Order) -> tuple[int, str] | None:
-    """(carrier id, number) of the live waybill to report."""
-    own = _LIVE_WAYBILL.rows(order.pk)
-    if own:
-        return own[0]
-    # A parent ships when its parts have: report the first part's parcel.
-    live = Waybill.objects.filter(status="active").values_list("carrier_id", "number")
-    return live.filter(order__parent=order).order_by("order__part_no").first()
+def _part_waybills(parent_ids: list[int]) -> dict[int, tuple[int, str]]:
+    """A parent ships when its parts have: the first part's live parcel, by parent id."""
+    parts = Waybill.objects.filter(status=Waybill.Status.ACTIVE, order__parent_id__in=parent_ids)
+    rows = parts.order_by("order__parent_id", "-order__part_no").values_list(
+        "order__parent_id", "carrier_id", "number"
+    )
+    return {parent_id: (carrier_id, number) for parent_id, carrier_id, number in rows}  # last wins
 
 
 def _waybills_of(orders: list[Order]) -> dict[int, tuple[int, str]]:
-    """`_waybill_of` for many orders with two queries: {order id: (carrier id, number)}."""
+    """(carrier id, number) of the live waybill to report, by order id.
+
+    One order (a ship at the packing station) is read by a query built once; a batch with one
+    query for all; orders without their own waybill (parents) by their parts'.
+    """
     found: dict[int, tuple[int, str]] = {}
-    own = Waybill.objects.filter(order_id__in=[o.pk for o in orders], status=Waybill.Status.ACTIVE)
-    for order_id, carrier_id, number in own.order_by("-pk").values_list("order_id", "carrier_id", "number"):
-        found[order_id] = (carrier_id, number)  # the oldest live one wins, as `[:1]` does
+    if len(orders) == 1:
+        own = _LIVE_WAYBILL.rows(orders[0].pk)
+        if own:
+            found[orders[0].pk] = own[0]
+    else:
+        # At most one live waybill per order (a partial unique index).
+        live = Waybill.objects.filter(order_id__in=[o.pk for o in orders], status=Waybill.Status.ACTIVE)
+        found = {
+            order_id: (carrier_id, number)
+            for order_id, carrier_id, number in live.values_list("order_id", "carrier_id", "number")
+        }
     missing = [o.pk for o in orders if o.pk not in found]
     if missing:
-        parts = Waybill.objects.filter(status=Waybill.Status.ACTIVE, order__parent_id__in=missing)
-        rows = parts.order_by("order__parent_id", "-order__part_no").values_list(
-            "order__parent_id", "carrier_id", "number"
-        )
-        for parent_id, carrier_id, number in rows:
-            found[parent_id] = (carrier_id, number)  # the first part's parcel
+        found.update(_part_waybills(missing))
     return found
 
 
@@ -78,23 +84,9 @@ def _report_record(order: Order, waybill: tuple[int, str], now: datetime) -> Shi
     return report
 
 
-def ship_report_owe(*, order: Order, now: datetime) -> ShipReport | None:
-    """Record the report a shipped channel order owes and enqueue its job (in the caller's transaction)."""
-    from orderhub.fulfilment.tasks import report_shipment
-
-    if not _owes_report(order):
-        return None
-    wb = _waybill_of(order)
-    if wb is None:
-        return None
-    report = _report_record(order, wb, now)
-    jobs_enqueue_many(report_shipment, [(report.pk,)])  # the job row without enqueue()'s overhead
-    return report
-
-
 def ship_reports_owe(*, orders: list[Order], now: datetime) -> list[ShipReport]:
-    """`ship_report_owe` for a batch of shipped orders: the waybills read and the jobs enqueued
-    with one statement each."""
+    """Record the reports shipped channel orders owe and enqueue their jobs (in the caller's
+    transaction): the waybills read and the jobs enqueued with one statement each."""
     from orderhub.fulfilment.tasks import report_shipment
 
     owing = [o for o in orders if _owes_report(o)]
