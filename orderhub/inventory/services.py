@@ -10,14 +10,14 @@ from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
 from typing import Any
 
-from django.db import IntegrityError, connection, models, transaction
+from django.db import IntegrityError, connection, transaction
 from django.db.models import F, Q
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from orderhub.accounts.models import User
 from orderhub.catalog.models import Sku
-from orderhub.core.db import CompiledRows
+from orderhub.core.db import CompiledRows, RowInserter
 from orderhub.core.errors import Conflict, ValidationFailed
 from orderhub.inventory.models import (
     Reservation,
@@ -62,43 +62,48 @@ class ReserveLine:
     sku_code: str = ""
 
 
-def _rows_insert(model: type[models.Model], fields: tuple[str, ...], rows: list[tuple[Any, ...]]) -> None:
-    """Insert ledger-style rows with one parameterised statement run for every row (executemany).
-
-    `bulk_create` prepares every value of every row through the field machinery, which cost
-    more CPU than the database's work on the allocation path; these rows are plain integers,
-    short strings and one timestamp. Only quoted model metadata goes into the text.
-    """
-    if not rows:
-        return
-    meta = model._meta
-    columns = ", ".join(connection.ops.quote_name(meta.get_field(f).column) for f in fields)
-    marks = ", ".join(["%s"] * len(fields))
-    sql = f"INSERT INTO {connection.ops.quote_name(meta.db_table)} ({columns}) VALUES ({marks})"  # noqa: S608
-    with connection.cursor() as cur:
-        cur.executemany(sql, rows)
+# Ledger rows and reservations: executemany of an INSERT built once (bulk_create prepared each
+# value of each row through a model instance, which cost more than the database's work here).
+_MOVEMENTS = RowInserter(StockMovement)
+_RESERVATIONS = RowInserter(Reservation)
+Movement = tuple[int, str, int, int, "int | None", str]  # stock, kind, on-hand Δ, reserved Δ, order, note
 
 
-def _stamp() -> Any:
-    return connection.ops.adapt_datetimefield_value(timezone.now())
-
-
-MOVEMENT_FIELDS = ("stock", "kind", "on_hand_delta", "reserved_delta", "order", "actor", "note", "created_at")
-RESERVATION_FIELDS = ("order", "stock", "quantity", "status", "created_at")
-
-
-def _movements_insert(
-    rows: list[tuple[int, str, int, int, int | None]], actor: User | None, note: str
-) -> None:
-    """Ledger rows (stock_id, kind, on_hand_delta, reserved_delta, order_id), all by one actor."""
-    at, actor_id, note = _stamp(), actor.pk if actor else None, note[:255]
-    _rows_insert(StockMovement, MOVEMENT_FIELDS, [(*r, actor_id, note, at) for r in rows])
+def _movements_insert(rows: list[Movement], actor: User | None) -> None:
+    """Ledger rows, all by one actor at one time."""
+    at, actor_id = timezone.now(), actor.pk if actor else None
+    _MOVEMENTS.insert_many(
+        [
+            {
+                "stock_id": stock_id,
+                "kind": kind,
+                "on_hand_delta": on_hand,
+                "reserved_delta": reserved,
+                "order_id": order_id,
+                "note": note[:255],
+                "actor_id": actor_id,
+                "created_at": at,
+            }
+            for stock_id, kind, on_hand, reserved, order_id, note in rows
+        ]
+    )
 
 
 def _reservations_insert(rows: list[tuple[int, int, int]]) -> None:
     """Active reservations (order_id, stock_id, quantity)."""
-    at, active = _stamp(), Reservation.Status.ACTIVE.value
-    _rows_insert(Reservation, RESERVATION_FIELDS, [(*r, active, at) for r in rows])
+    at, active = timezone.now(), Reservation.Status.ACTIVE.value
+    _RESERVATIONS.insert_many(
+        [
+            {
+                "order_id": order_id,
+                "stock_id": stock_id,
+                "quantity": quantity,
+                "status": active,
+                "created_at": at,
+            }
+            for order_id, stock_id, quantity in rows
+        ]
+    )
 
 
 _STOCK_ATTNAMES = [f.attname for f in Stock._meta.concrete_fields]
@@ -164,7 +169,7 @@ def stock_reserve(
                 raise _ShortfallError
             reserve = StockMovementKind.RESERVE.value
             rows = sorted(wanted.items())
-            _movements_insert([(sid, reserve, 0, q, order.pk) for sid, q in rows], actor, note)
+            _movements_insert([(sid, reserve, 0, q, order.pk, note) for sid, q in rows], actor)
             _reservations_insert([(order.pk, sid, q) for sid, q in rows])
     except _ShortfallError:
         shortfalls = _shortfalls(wanted, codes)  # read after the rollback: what is really there
@@ -212,7 +217,7 @@ def stock_reserve_wave(*, lines: Sequence[WaveReserveLine], actor: User | None, 
             raise Conflict(_("库存记录与占用不一致，请盘点后重试"), code="stock_inconsistent")
     keys = sorted(per_order)
     reserve = StockMovementKind.RESERVE.value
-    _movements_insert([(sid, reserve, 0, per_order[(oid, sid)], oid) for oid, sid in keys], actor, note)
+    _movements_insert([(sid, reserve, 0, per_order[(oid, sid)], oid, note) for oid, sid in keys], actor)
     _reservations_insert([(oid, sid, per_order[(oid, sid)]) for oid, sid in keys])
     return sum(per_stock.values())
 
@@ -294,23 +299,12 @@ def _settle(notes: dict[int, str], actor: User | None, *, consume: bool) -> int:
     if updated != len(per_stock):
         raise Conflict(_("库存记录与占用不一致，请盘点后重试"), code="stock_inconsistent")
     kind = (StockMovementKind.SHIP if consume else StockMovementKind.RELEASE).value
-    at, actor_id = _stamp(), actor.pk if actor else None
-    _rows_insert(
-        StockMovement,
-        MOVEMENT_FIELDS,
+    _movements_insert(
         [
-            (
-                r.stock_id,
-                kind,
-                -r.quantity if consume else 0,
-                -r.quantity,
-                r.order_id,
-                actor_id,
-                notes[r.order_id][:255],
-                at,
-            )
+            (r.stock_id, kind, on_hand * r.quantity, -r.quantity, r.order_id, notes[r.order_id])
             for r in active
         ],
+        actor,
     )
     status = Reservation.Status.CONSUMED if consume else Reservation.Status.RELEASED
     Reservation.objects.filter(pk__in=[r.pk for r in active]).update(status=status)
