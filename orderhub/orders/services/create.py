@@ -68,15 +68,17 @@ def new_order_no(at: datetime) -> str:
     return f"OH{timezone.localtime(at):%y%m%d}{secrets.randbelow(10**8):08d}"
 
 
+def _unknown(label: str, code: str, field_name: str) -> NotFound:
+    return NotFound(_("%(label)s「%(code)s」不存在") % {"label": label, "code": code}, field=field_name)
+
+
 def _resolve(model: Any, code: str | None, label: str, field_name: str) -> Any:
     if not code:
         return None
     try:
         return model.objects.get(code=code)
     except model.DoesNotExist:
-        raise NotFound(
-            _("%(label)s「%(code)s」不存在") % {"label": label, "code": code}, field=field_name
-        ) from None
+        raise _unknown(label, code, field_name) from None
 
 
 def _basic_holds(draft: OrderDraft, skus: dict[str, Sku]) -> list[tuple[str, str]]:
@@ -144,10 +146,7 @@ def order_create(*, draft: OrderDraft, actor: User, now: datetime | None = None)
     if draft.customer_code:
         rows = _CUSTOMER.rows(draft.customer_code)
         if not rows:
-            raise NotFound(
-                _("%(label)s「%(code)s」不存在") % {"label": _("客户"), "code": draft.customer_code},
-                field="customer_code",
-            )
+            raise _unknown(_("客户"), draft.customer_code, "customer_code")
         customer = _Customer(*rows[0])
     owner_id = None
     if draft.owner_username:
