@@ -21,12 +21,11 @@ from django.utils.translation import gettext as _
 from orderhub.accounts.models import User
 from orderhub.accounts.roles import Role
 from orderhub.accounts.services import system_user
-from orderhub.core.db import CompiledRows
 from orderhub.core.errors import AppError, InvalidTransition, NotFound, PermissionDenied, ValidationFailed
 from orderhub.fulfilment.config import cached
 from orderhub.fulfilment.entities import entities_decide
 from orderhub.fulfilment.models import AllocationPolicy, ProvincePreference
-from orderhub.fulfilment.rows import has_parts, order_locked, with_references
+from orderhub.fulfilment.rows import Line, has_parts, order_lines, order_locked, with_references
 from orderhub.inventory.models import Stock, Warehouse
 from orderhub.inventory.services import (
     InsufficientStock,
@@ -183,17 +182,6 @@ class AllocationResult:
     details: dict[str, Any]
 
 
-Line = tuple[int | None, str, int]  # (sku_id, sku_code, quantity) of one order line
-# An order's lines, the query compiled once per process (it runs for every allocated order).
-_LINES = CompiledRows(
-    lambda pk: (
-        OrderLine.objects.filter(order_id=pk)
-        .order_by("line_no")
-        .values_list("sku_id", "sku_code", "quantity")
-    )
-)
-
-
 def _context(order: Order, lines: Iterable[Line]) -> AllocationContext:
     needs: dict[int, int] = {}
     codes: dict[int, str] = {}
@@ -305,7 +293,7 @@ def order_allocate(
         refusal = _not_allocatable(order, order.parent_id is None and has_parts(order.pk))
         if refusal is not None:
             raise refusal
-        ctx = _context(order, _LINES.rows(order.pk))
+        ctx = _context(order, order_lines(order.pk))
         warehouses = active_warehouses()
         if warehouse_id is not None:
             warehouses = [w for w in warehouses if w.pk == warehouse_id]

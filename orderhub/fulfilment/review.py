@@ -32,9 +32,9 @@ from orderhub.core.db import CompiledRows, RowInserter
 from orderhub.core.errors import Conflict, InvalidTransition, NotFound
 from orderhub.fulfilment.config import cached
 from orderhub.fulfilment.models import BlacklistEntry, ReviewRule, ReviewRun
-from orderhub.fulfilment.rows import order_locked, order_row, with_customer
+from orderhub.fulfilment.rows import order_lines, order_locked, order_row, with_customer
 from orderhub.inventory.models import Stock
-from orderhub.orders.models import HoldReason, Order, OrderHold, OrderLine, PhoneKind
+from orderhub.orders.models import HoldReason, Order, OrderLine, PhoneKind, open_holds
 from orderhub.orders.services import order_hold, order_hold_release, order_transition
 from orderhub.orders.states import OrderStatus
 
@@ -81,9 +81,6 @@ def rule_choices() -> list[tuple[str, str]]:
     return [(k, s.label) for k, s in RULES.items()]
 
 
-_LINES = CompiledRows(
-    lambda order_id: OrderLine.objects.filter(order_id=order_id).values_list("sku_id", "sku_code", "quantity")
-)
 # Available units per SKU of the order, over every active warehouse.
 _AVAILABLE = CompiledRows(
     lambda order_id: (
@@ -95,18 +92,13 @@ _AVAILABLE = CompiledRows(
         .values_list("sku_id", "n")
     )
 )
-_OPEN_HOLDS = CompiledRows(
-    lambda order_id: OrderHold.objects.filter(order_id=order_id, resolved_at__isnull=True).values_list(
-        "pk", "reason"
-    )
-)
 _REVIEW_RUNS = RowInserter(ReviewRun)
 
 
 def _lines(order: Order) -> list[tuple[int | None, str, int]]:
     """(sku_id, sku_code, quantity) of the order's lines, read once per review."""
     if "_review_lines" not in order.__dict__:
-        order.__dict__["_review_lines"] = _LINES.rows(order.pk)
+        order.__dict__["_review_lines"] = order_lines(order.pk)
     return order.__dict__["_review_lines"]
 
 
@@ -325,7 +317,7 @@ def order_auto_review(
                     if e.code != "guard_failed":
                         raise
                     # The approve guard found open holds: release what this review may, or stay held.
-            return _review_record(seen, verdicts, _OPEN_HOLDS.rows(seen.pk), actor, now)
+            return _review_record(seen, verdicts, open_holds(seen.pk), actor, now)
         except Conflict as e:
             if e.code != "version_conflict" or attempt == _ATTEMPTS - 1:
                 raise

@@ -15,19 +15,34 @@ from django.db import connection, models
 from django.utils.translation import gettext as _
 
 from orderhub.catalog.models import Customer
-from orderhub.core.db import RowLoader
+from orderhub.core.db import CompiledRows, RowLoader
 from orderhub.core.errors import NotFound
 from orderhub.fulfilment.config import cache_clear, cached
 from orderhub.fulfilment.models import Carrier
 from orderhub.ingest.models import Channel
 from orderhub.inventory.models import Warehouse
-from orderhub.orders.models import Order
+from orderhub.orders.models import Order, OrderLine
 
 M = TypeVar("M", bound=models.Model)
 _ORDERS = RowLoader(Order)
 _CUSTOMERS = RowLoader(Customer)
 # Only quoted model metadata in the text; the id is a bound parameter.
 _HAS_PARTS = 'SELECT 1 FROM "orders_order" WHERE "parent_id" = %s LIMIT 1'
+
+
+Line = tuple[int | None, str, int]  # (sku_id, sku_code, quantity) of one order line
+# An order's lines, read by the review, the split and the allocation of every order.
+_LINES = CompiledRows(
+    lambda order_id: (
+        OrderLine.objects.filter(order_id=order_id)
+        .order_by("line_no")
+        .values_list("sku_id", "sku_code", "quantity")
+    )
+)
+
+
+def order_lines(order_id: int) -> list[Line]:
+    return _LINES.rows(order_id)
 
 
 def order_locked(order_id: int) -> Order:

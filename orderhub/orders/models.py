@@ -206,7 +206,7 @@ class Order(models.Model):
         if prefetched is not None:
             return [h.get_reason_display() for h in prefetched if h.resolved_at is None]
         labels = dict(HoldReason.choices)
-        return [str(labels.get(reason, reason)) for (reason,) in _OPEN_HOLDS.rows(self.pk)]
+        return [str(labels.get(reason, reason)) for _pk, reason in open_holds(self.pk)]
 
 
 class OrderLine(models.Model):
@@ -364,11 +364,17 @@ class IdempotencyRecord(models.Model):
         return self.key
 
 
-# Unresolved holds' reasons of one order, in the order they were placed (Order.open_hold_reasons).
+# Unresolved holds of one order, in the order they were placed: read on every approval (the
+# guard) and every review, so built once.
 _OPEN_HOLDS = CompiledRows(
     lambda order_id: (
         OrderHold.objects.filter(order_id=order_id, resolved_at__isnull=True)
         .order_by("pk")
-        .values_list("reason")
+        .values_list("pk", "reason")
     )
 )
+
+
+def open_holds(order_id: int) -> list[tuple[int, str]]:
+    """(hold id, reason) of the order's unresolved holds, oldest first."""
+    return _OPEN_HOLDS.rows(order_id)
