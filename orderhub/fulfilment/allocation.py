@@ -21,7 +21,7 @@ from django.utils.translation import gettext as _
 from orderhub.accounts.models import User
 from orderhub.accounts.roles import Role
 from orderhub.accounts.services import system_user
-from orderhub.core.errors import AppError, InvalidTransition, NotFound, PermissionDenied, ValidationFailed
+from orderhub.core.errors import AppError, InvalidTransition, PermissionDenied, ValidationFailed
 from orderhub.fulfilment.config import cached
 from orderhub.fulfilment.entities import entities_decide
 from orderhub.fulfilment.models import AllocationPolicy, ProvincePreference
@@ -36,6 +36,7 @@ from orderhub.inventory.services import (
     stock_reserve_wave,
     stocks_lock_for,
 )
+from orderhub.orders.errors import order_not_found
 from orderhub.orders.models import HoldReason, Order, OrderLine
 from orderhub.orders.permissions import can_see, may_perform
 from orderhub.orders.services import order_hold, order_transition, order_transition_many
@@ -465,11 +466,7 @@ def _wave_chunk(
         orders = _wave_orders_locked(order_ids, limit, left_behind if left_behind is not None else set())
         if order_ids is not None:
             found = {o.pk for o in orders}
-            result.skipped += [
-                (i, NotFound(_("订单 %(id)s 不存在") % {"id": i}, field="id"))
-                for i in order_ids
-                if i not in found
-            ]
+            result.skipped += [(i, order_not_found(i)) for i in order_ids if i not in found]
         skipped_before = len(result.skipped)
         contexts = _wave_contexts(orders, actor, result)
         if left_behind is not None:
@@ -521,7 +518,7 @@ def _wave_contexts(orders: list[Order], actor: User, result: WaveResult) -> list
     for order in orders:
         try:
             if not can_see(actor, order):
-                raise NotFound(_("订单 %(id)s 不存在") % {"id": order.pk}, field="id")
+                raise order_not_found(order.pk)
             refusal = _not_allocatable(order, order.pk in parents)
             if refusal is not None:
                 raise refusal

@@ -29,11 +29,12 @@ from django.utils.translation import gettext as _
 from orderhub.accounts.models import User
 from orderhub.accounts.services import system_user
 from orderhub.core.db import CompiledRows, RowInserter
-from orderhub.core.errors import Conflict, InvalidTransition, NotFound
+from orderhub.core.errors import Conflict, InvalidTransition
 from orderhub.fulfilment.config import cached
 from orderhub.fulfilment.models import BlacklistEntry, ReviewRule, ReviewRun
 from orderhub.fulfilment.rows import order_lines, order_locked, order_row, with_customer
 from orderhub.inventory.models import Stock
+from orderhub.orders.errors import order_not_found
 from orderhub.orders.models import HoldReason, Order, OrderLine, PhoneKind, open_holds
 from orderhub.orders.services import order_hold, order_hold_release, order_transition
 from orderhub.orders.states import OrderStatus
@@ -305,7 +306,7 @@ def order_auto_review(
     for attempt in range(_ATTEMPTS):
         seen = order_row(order_id)
         if seen is None:
-            raise NotFound(_("订单 %(id)s 不存在") % {"id": order_id}, field="id")
+            raise order_not_found(order_id)
         if seen.status != OrderStatus.PENDING_REVIEW:
             raise InvalidTransition(_("订单 %(no)s 不在待审核") % {"no": seen.order_no}, field="status")
         verdicts = order_evaluate(with_customer(seen))

@@ -12,15 +12,14 @@ from __future__ import annotations
 from typing import TypeVar
 
 from django.db import connection, models
-from django.utils.translation import gettext as _
 
 from orderhub.catalog.models import Customer
 from orderhub.core.db import CompiledRows, RowLoader
-from orderhub.core.errors import NotFound
 from orderhub.fulfilment.config import cache_clear, cached
 from orderhub.fulfilment.models import Carrier
 from orderhub.ingest.models import Channel
 from orderhub.inventory.models import Warehouse
+from orderhub.orders.errors import order_not_found
 from orderhub.orders.models import Order, OrderLine
 
 M = TypeVar("M", bound=models.Model)
@@ -49,7 +48,7 @@ def order_locked(order_id: int) -> Order:
     """The order row, locked for the transaction (NotFound when absent)."""
     order = _ORDERS.get(order_id, for_update=True)
     if order is None:
-        raise NotFound(_("订单 %(id)s 不存在") % {"id": order_id}, field="id")
+        raise order_not_found(order_id)
     return order
 
 

@@ -26,13 +26,14 @@ from orderhub.accounts.models import User
 from orderhub.accounts.services import system_user
 from orderhub.catalog.models import Sku
 from orderhub.core.db import CompiledRows
-from orderhub.core.errors import Conflict, InvalidTransition, NotFound, ValidationFailed
+from orderhub.core.errors import Conflict, InvalidTransition, ValidationFailed
 from orderhub.fulfilment.allocation import active_warehouses
 from orderhub.fulfilment.config import cached
 from orderhub.fulfilment.models import SplitRule
 from orderhub.fulfilment.rows import has_parts, order_locked, order_row
 from orderhub.inventory.models import Stock
 from orderhub.orders.audit import log_append
+from orderhub.orders.errors import order_not_found
 from orderhub.orders.models import LogAction, Order, OrderLine
 from orderhub.orders.states import OrderStatus
 
@@ -241,7 +242,7 @@ def order_split(*, order_id: int, actor: User | None = None, now: datetime | Non
     for attempt in range(_ATTEMPTS):
         seen = order_row(order_id)
         if seen is None:
-            raise NotFound(_("订单 %(id)s 不存在") % {"id": order_id}, field="id")
+            raise order_not_found(order_id)
         _splittable(seen)
         rules = rules_configured()
         parcels = parcels_plan(seen, rules)

@@ -14,7 +14,8 @@ from django.utils.translation import gettext as _
 
 from orderhub.accounts.models import User
 from orderhub.core.db import CompiledRows, RowLoader
-from orderhub.core.errors import NotFound, ValidationFailed
+from orderhub.core.errors import ValidationFailed
+from orderhub.orders.errors import order_not_found
 from orderhub.orders.models import LogAction, OperationLog, Order, OrderHold, OrderLine
 from orderhub.orders.permissions import can_see, scope_orders
 from orderhub.orders.timeline import TimelineEvent, timeline_sources
@@ -68,7 +69,7 @@ def order_get(*, actor: User, order_id: int, with_lines: bool = True) -> Order:
         )
     order = qs.filter(pk=order_id).first()
     if order is None:
-        raise NotFound(_("订单 %(id)s 不存在") % {"id": order_id}, field="id")
+        raise order_not_found(order_id)
     return order
 
 
@@ -147,7 +148,7 @@ def order_get_plain(*, actor: User, order_id: int) -> Order:
     need only its own fields, such as the timeline API, at a fraction of the cost."""
     order = _ORDERS.get(order_id)
     if order is None or not can_see(actor, order):
-        raise NotFound(_("订单 %(id)s 不存在") % {"id": order_id}, field="id")
+        raise order_not_found(order_id)
     return order
 
 

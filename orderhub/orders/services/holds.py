@@ -12,6 +12,7 @@ from orderhub.accounts.models import User
 from orderhub.accounts.roles import Role
 from orderhub.core.errors import InvalidTransition, NotFound, PermissionDenied
 from orderhub.orders.audit import log_append
+from orderhub.orders.errors import order_not_found
 from orderhub.orders.models import HoldReason, LogAction, Order, OrderHold
 from orderhub.orders.permissions import can_see
 from orderhub.orders.states import OrderStatus
@@ -22,7 +23,7 @@ HOLD_ROLES = frozenset({Role.CUSTOMER_SERVICE, Role.MANAGER, Role.ADMIN, Role.SY
 def _locked(order_id: int, actor: User) -> Order:
     order = Order.objects.select_for_update().filter(pk=order_id).first()
     if order is None or not can_see(actor, order):
-        raise NotFound(_("订单 %(id)s 不存在") % {"id": order_id}, field="id")
+        raise order_not_found(order_id)
     if not actor.role_names & HOLD_ROLES:
         raise PermissionDenied(_("您的角色不能拦截或放行订单"))
     return order

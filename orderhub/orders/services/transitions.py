@@ -18,12 +18,12 @@ from orderhub.core.errors import (
     AppError,
     Conflict,
     InvalidTransition,
-    NotFound,
     PermissionDenied,
     ValidationFailed,
 )
 from orderhub.orders.audit import GENESIS, log_entry_insert, log_entry_next
 from orderhub.orders.effects import EffectContext, effects_run, effects_run_many
+from orderhub.orders.errors import order_not_found
 from orderhub.orders.models import LogAction, OperationLog, Order, OrderHold
 from orderhub.orders.permissions import can_see, may_perform
 from orderhub.orders.states import TRANSITIONS, OrderStatus, Transition, transition_between
@@ -55,16 +55,12 @@ def _moved_update(order: Order, seen_version: int, changes: dict[str, Any]) -> i
     return updater.update({"id": order.pk, "version": seen_version}, **values, **changes)
 
 
-def _not_found(order_id: int) -> NotFound:
-    return NotFound(_("订单 %(id)s 不存在") % {"id": order_id}, field="id")
-
-
 def _lock_order(order_id: int) -> Order:
     # The row loader reads the wide order row with SQL built once: the ORM's get() would
     # compile it (and its ~40 columns) anew on every one of the many transitions a second.
     order = _ORDERS.get(order_id, for_update=True)
     if order is None:
-        raise _not_found(order_id)
+        raise order_not_found(order_id)
     return order
 
 
@@ -75,7 +71,7 @@ def _label(status: str) -> str:
 def _check(order: Order, to: str, actor: User, expected_version: int | None, reason: str) -> Transition:
     if not can_see(actor, order):
         # Out of scope looks exactly like absent: no probing of other salespeople's orders.
-        raise _not_found(order.pk)
+        raise order_not_found(order.pk)
     # A stale view is reported as a conflict first: what the person saw is no longer true.
     if expected_version is not None and expected_version != order.version:
         raise Conflict(
@@ -237,7 +233,7 @@ def order_transition_many(
             order = orders.get(order_id)
             try:
                 if order is None:
-                    raise _not_found(order_id)
+                    raise order_not_found(order_id)
                 t = _check(order, to, actor, expected_versions.get(order_id), reason)
             except AppError as exc:
                 batch.refused.append((order_id, exc))
