@@ -5,9 +5,9 @@ both commit or neither does. `orderhub worker` (see `JobWorker`) runs them:
 
 - a failing job is retried with exponential backoff, up to its `max_attempts`; then it is
   marked FAILED ("dead") and listed on the failed-jobs page and in the admin;
-- each worker writes a heartbeat; a RUNNING job whose worker stopped reporting (killed,
-  machine lost) is handed back to the queue, so it runs again on restart — jobs are therefore
-  written to be idempotent;
+- each worker writes a heartbeat from a thread of its own, so a job holds its lease however long
+  it runs; a RUNNING job whose worker stopped reporting (killed, machine lost) is handed back to
+  the queue, so it runs again on restart — jobs are therefore written to be idempotent;
 - periodic jobs are enqueued by whichever worker first claims their schedule row.
 """
 
@@ -27,7 +27,7 @@ from traceback import format_exception
 from typing import Any
 
 from django.conf import settings
-from django.db import close_old_connections, transaction
+from django.db import DatabaseError, close_old_connections, connection, transaction
 from django.db.utils import OperationalError
 from django.utils import timezone
 from django.utils.crypto import get_random_string
@@ -192,11 +192,6 @@ def requeue_abandoned(now: datetime | None = None) -> int:
 # --- the worker -------------------------------------------------------------------------------
 
 
-_current_worker_id: str | None = None
-_keepalive_lock = threading.Lock()
-_keepalive_last = 0.0
-
-
 def _heartbeat_write(worker_id: str) -> None:
     WorkerHeartbeat.objects.update_or_create(
         worker_id=worker_id,
@@ -204,22 +199,26 @@ def _heartbeat_write(worker_id: str) -> None:
     )
 
 
-def job_keepalive() -> None:
-    """Tell other workers this one is alive; a job that may outlast the lease calls it as it goes.
+class _HeartbeatThread(threading.Thread):
+    """Reports the worker alive every HEARTBEAT_SECONDS for as long as its process lives, so a
+    job of any length keeps its lease without calling anything; a killed process stops
+    reporting and its job goes back to the queue after the lease."""
 
-    Cheap and thread-safe: writes at most once per half heartbeat interval, and does nothing
-    outside a worker (tests running jobs inline).
-    """
-    global _keepalive_last
-    worker_id = _current_worker_id
-    if worker_id is None:
-        return
-    with _keepalive_lock:
-        now_mono = time.monotonic()
-        if now_mono - _keepalive_last < settings.ORDERHUB_JOBS["HEARTBEAT_SECONDS"] / 2:
-            return
-        _keepalive_last = now_mono
-    _heartbeat_write(worker_id)
+    def __init__(self, worker_id: str) -> None:
+        super().__init__(name="orderhub-heartbeat", daemon=True)
+        self.worker_id = worker_id
+        self.stopping = threading.Event()
+
+    def run(self) -> None:
+        try:
+            while not self.stopping.wait(settings.ORDERHUB_JOBS["HEARTBEAT_SECONDS"]):
+                try:
+                    _heartbeat_write(self.worker_id)
+                except DatabaseError as exc:  # a locked or lost database: try again next beat
+                    logger.warning("worker %s: heartbeat not written: %s", self.worker_id, exc)
+                    connection.close()
+        finally:
+            connection.close()
 
 
 class JobWorker:
@@ -234,6 +233,7 @@ class JobWorker:
         max_jobs: int | None = None,
         run_periodic: bool = True,
         worker_id: str | None = None,
+        heartbeat_thread: bool = True,
     ) -> None:
         self.queues = queues
         self.interval = interval
@@ -244,6 +244,7 @@ class JobWorker:
         self.running = True
         self.jobs_run = 0
         self._last_heartbeat = 0.0
+        self._heartbeat_thread = _HeartbeatThread(self.worker_id) if heartbeat_thread else None
 
     # signals: the first Ctrl-C finishes the current job, the second stops at once
     def _shutdown(self, signum: int, frame: object) -> None:
@@ -284,8 +285,8 @@ class JobWorker:
 
     def run(self) -> int:
         logger.info("worker %s started (queues: %s)", self.worker_id, self.queues or "all")
-        global _current_worker_id
-        _current_worker_id = self.worker_id
+        if self._heartbeat_thread is not None:
+            self._heartbeat_thread.start()
         try:
             while self.running:
                 if not self.batch:  # a batch run in-process keeps its caller's connection
@@ -301,13 +302,14 @@ class JobWorker:
                 if result is None and self.running:
                     time.sleep(self.interval)
         finally:
-            _current_worker_id = None
+            if self._heartbeat_thread is not None:
+                self._heartbeat_thread.stopping.set()
+                self._heartbeat_thread.join()
             WorkerHeartbeat.objects.filter(worker_id=self.worker_id).delete()
         return self.jobs_run
 
     def execute(self, result: DBTaskResult) -> None:
         """Run one claimed job: success, a retry with backoff, or dead after the last attempt."""
-        job_keepalive()
         try:
             t = result.task
             value = t.call(*result.args_kwargs["args"], **result.args_kwargs["kwargs"])
@@ -337,5 +339,9 @@ class JobWorker:
 
 
 def jobs_run_pending(*, queues: list[str] | None = None, max_jobs: int = 10_000) -> int:
-    """Run every job that is ready now, in this process (tests, `orderhub worker --batch`)."""
-    return JobWorker(queues=queues, batch=True, max_jobs=max_jobs, run_periodic=False).run()
+    """Run every job that is ready now, in this process and on its connection (tests,
+    benchmarks): no heartbeat thread, whose own connection would write outside the caller's
+    transaction."""
+    return JobWorker(
+        queues=queues, batch=True, max_jobs=max_jobs, run_periodic=False, heartbeat_thread=False
+    ).run()

@@ -3,6 +3,10 @@
 Guarantees, per delivery row:
 - `sent` is recorded right after the provider accepts, and a sent row is never sent again; only
   a send whose outcome was unclear (worker killed, timeout) can be repeated;
+- a row marked `sending` belongs to its sender until the sender can no longer be alive (the
+  worker lease, or the send's own timeouts if longer, after the mark): a job run twice — its
+  worker lost the lease but lived — never sends the same row twice; a job that finds a row
+  still held leaves it to a check job scheduled for when the hold ends;
 - 5xx, timeouts and "too fast" are retried with the worker's backoff, up to MAX_ATTEMPTS; then
   the row is `dead` (listed on /notify/failed/ with a retry button); permanent provider errors
   are dead at once;
@@ -26,7 +30,7 @@ from django.db import connection, transaction
 from django.db.models import F, Q
 from django.utils import timezone
 
-from orderhub.core.jobs import PermanentJobError, backoff_delay, job_keepalive
+from orderhub.core.jobs import PermanentJobError, backoff_delay
 from orderhub.notify.adapters import NotConfigured, adapter_for
 from orderhub.notify.adapters.base import OutboundMessage, Outcome, SendResult
 from orderhub.notify.conf import notify_conf
@@ -72,23 +76,42 @@ def rate_limited(d: Delivery) -> bool:
     return d.channel in ROBOT_CHANNELS and d.endpoint is not None and d.endpoint.rate_limit > 0
 
 
-# A retry job may pick up a failed delivery; a batch only what nobody else owns (a failed one
-# has its own retry job already).
-JOB_RUNNABLE: frozenset[str] = frozenset({S.PENDING, S.SENDING, S.FAILED})
+def sending_hold() -> timedelta:
+    """How long a `sending` row stays its sender's: a live sender records the outcome within
+    the send's timeouts, and a worker that stops reporting for the lease is presumed dead."""
+    lease = settings.ORDERHUB_JOBS["WORKER_LEASE_SECONDS"]
+    timeouts = notify_conf("CONNECT_TIMEOUT_SECONDS") + notify_conf("READ_TIMEOUT_SECONDS")
+    return timedelta(seconds=max(lease, timeouts))
 
 
-def _owned(d: Delivery, in_batch: bool) -> bool:
-    """May this job send `d`? A batch re-run after a crash resends only its own in-flight first
-    attempts, never a row whose retry job is sending it (attempts > 1)."""
+def _owned_q(in_batch: bool, now: datetime) -> Q:
+    """What a job may send. A batch takes what nobody else owns (a failed row has its own retry
+    job); a re-run after a crash resends only its own first attempts left in flight, once their
+    sender's hold has run out, never a row its retry job is sending (attempts > 1)."""
+    released = Q(last_attempt_at__isnull=True) | Q(last_attempt_at__lt=now - sending_hold())
+    abandoned = Q(status=S.SENDING) & released
     if in_batch:
-        return d.status == S.PENDING or (d.status == S.SENDING and d.attempts <= 1)
-    return d.status in JOB_RUNNABLE
+        return Q(status=S.PENDING) | (abandoned & Q(attempts__lte=1))
+    return Q(status__in=[S.PENDING, S.FAILED]) | abandoned
 
 
-def _owned_q(in_batch: bool) -> Q:
-    if in_batch:
-        return Q(status=S.PENDING) | Q(status=S.SENDING, attempts__lte=1)
-    return Q(status__in=JOB_RUNNABLE)
+def _owned(d: Delivery, in_batch: bool, now: datetime) -> bool:
+    if d.status == S.PENDING:
+        return True
+    if d.status == S.FAILED:
+        return not in_batch
+    if d.status != S.SENDING or (in_batch and d.attempts > 1):
+        return False
+    return d.last_attempt_at is None or d.last_attempt_at < now - sending_hold()
+
+
+def _check_when_released(d: Delivery) -> None:
+    """`d` is held by a sender that may be alive: look again when its hold ends (sent by then,
+    or taken over as abandoned)."""
+    from orderhub.notify.tasks import send_delivery
+
+    at = (d.last_attempt_at or timezone.now()) + sending_hold() + timedelta(seconds=1)
+    send_delivery.using(run_after=at).enqueue(d.pk)
 
 
 def delivery_send(delivery_id: int, *, in_batch: bool = False) -> str:
@@ -99,8 +122,10 @@ def delivery_send(delivery_id: int, *, in_batch: bool = False) -> str:
     and the delivery gets its own retry job instead, so one bad address never fails the batch.
     """
     d = Delivery.objects.select_related("endpoint", "user").get(pk=delivery_id)
-    if not _owned(d, in_batch):
-        return d.status  # done, dead, waiting for its digest, or owned by its retry job
+    if not _owned(d, in_batch, timezone.now()):
+        if d.status == S.SENDING and not (in_batch and d.attempts > 1):
+            _check_when_released(d)  # its sender may be alive, or was killed a moment ago
+        return d.status  # done, dead, waiting for its digest, being sent, or owned by its retry job
     if rate_limited(d):
         if not _slot_take(d, in_batch):
             return S.THROTTLED
@@ -125,7 +150,6 @@ def deliveries_send(delivery_ids: list[int]) -> dict[str, int]:
     if concurrency <= 1 or connection.in_atomic_block:
         for delivery_id in delivery_ids:
             outcomes[delivery_send(delivery_id, in_batch=True)] += 1
-            job_keepalive()  # a batch may outlast the lease: keep other workers off it
         return dict(outcomes)
     todo: queue.SimpleQueue[int] = queue.SimpleQueue()
     for delivery_id in delivery_ids:
@@ -143,7 +167,6 @@ def deliveries_send(delivery_ids: list[int]) -> dict[str, int]:
                 status = delivery_send(delivery_id, in_batch=True)
                 with lock:
                     outcomes[status] += 1
-                job_keepalive()
         except BaseException as exc:  # re-raised below: the job is retried, sent rows are skipped
             errors.append(exc)
         finally:
@@ -161,7 +184,7 @@ def deliveries_send(delivery_ids: list[int]) -> dict[str, int]:
 
 def _mark_sending(d: Delivery, in_batch: bool) -> bool:
     now = timezone.now()
-    claimed = Delivery.objects.filter(_owned_q(in_batch), pk=d.pk).update(
+    claimed = Delivery.objects.filter(_owned_q(in_batch, now), pk=d.pk).update(
         status=S.SENDING, attempts=F("attempts") + 1, last_attempt_at=now, updated_at=now
     )
     d.attempts += 1
@@ -236,9 +259,9 @@ def _slot_take(d: Delivery, in_batch: bool) -> bool:
     with transaction.atomic():
         ep = Endpoint.objects.select_for_update().get(pk=d.endpoint_id)
         cur = Delivery.objects.select_for_update().get(pk=d.pk)
-        if not _owned(cur, in_batch):
-            return False
         now = timezone.now()
+        if not _owned(cur, in_batch, now):
+            return False
         if cur.slot_reserved:  # a digest's slot was taken when the digest was made
             free_at, waiting = None, False
         else:

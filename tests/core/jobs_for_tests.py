@@ -39,3 +39,11 @@ def notice_then_block(log_id: int, started: str, gate: str) -> int:
     while Path(gate).exists():
         time.sleep(0.05)
     return written
+
+
+@durable_job()
+def long_quiet(counter: str, seconds: float) -> int:
+    """A job that outlasts the lease without calling anything, like a large import."""
+    n = _bump(counter)
+    time.sleep(seconds)
+    return n

@@ -178,3 +178,33 @@ def test_a_worker_killed_mid_job_runs_the_job_again_on_restart_and_the_message_a
     assert row.return_value == 0
     messages = InboxMessage.objects.filter(order=order)
     assert [(m.user.username, m.key) for m in messages] == [("warehouse1", f"log:{entry.pk}")]
+
+
+@pytest.mark.slow
+@pytest.mark.django_db(transaction=True)
+def test_a_job_longer_than_the_lease_keeps_it_and_a_second_worker_does_not_run_it_again(tmp_path) -> None:
+    counter = tmp_path / "runs"
+    job = jobs_for_tests.long_quiet.enqueue(str(counter), 4.0)  # four leases long
+    env = orderhub_env(ORDERHUB_WORKER_LEASE_SECONDS="1", ORDERHUB_WORKER_HEARTBEAT_SECONDS="0.2")
+    workers = [
+        subprocess.Popen(
+            orderhub_cmd("worker", "--queues", "default", "--no-periodic", "--interval", "0.1"),
+            cwd=REPO,
+            env=env,
+        )
+        for _ in range(2)
+    ]
+    try:
+        deadline = time.monotonic() + 60
+        while DBTaskResult.objects.get(pk=job.id).status != TaskResultStatus.SUCCESSFUL:
+            assert time.monotonic() < deadline, "the job never finished"
+            time.sleep(0.1)
+    finally:
+        for worker in workers:
+            worker.send_signal(signal.SIGTERM)
+        for worker in workers:
+            worker.wait(timeout=20)
+    row = DBTaskResult.objects.get(pk=job.id)
+    assert len(row.worker_ids) == 1, "the job was handed to the other worker while it ran"
+    assert counter.read_text() == "1"
+    assert "requeued" not in (row.traceback or "")

@@ -266,15 +266,61 @@ def test_old_slots_leave_the_window(db, fake, endpoint_for) -> None:
 
 
 def test_a_re_run_batch_leaves_alone_what_a_retry_job_is_sending(db, fake, endpoint_for) -> None:
-    from orderhub.notify.delivery import deliveries_send
+    from orderhub.notify.delivery import deliveries_send, sending_hold
 
     robot = fake("wecom")
     d = message_send(channel="wecom", endpoint=endpoint_for(robot), key="own-1", title="订单 SO7")
+    long_ago = timezone.now() - sending_hold() - timedelta(seconds=1)
     # The batch's first attempt failed; its retry job is sending the second attempt right now
     # when the batch job, abandoned by a killed worker, runs again.
-    Delivery.objects.filter(pk=d.pk).update(status=DeliveryStatus.SENDING, attempts=2)
+    Delivery.objects.filter(pk=d.pk).update(
+        status=DeliveryStatus.SENDING, attempts=2, last_attempt_at=long_ago
+    )
     assert deliveries_send([d.pk]) == {"sending": 1}
     assert robot.counts["own-1"] == 0
     # Its own first attempt in flight at the kill is sent again (the one allowed duplicate).
-    Delivery.objects.filter(pk=d.pk).update(status=DeliveryStatus.SENDING, attempts=1)
+    Delivery.objects.filter(pk=d.pk).update(
+        status=DeliveryStatus.SENDING, attempts=1, last_attempt_at=long_ago
+    )
     assert deliveries_send([d.pk]) == {"sent": 1}
+    assert robot.counts["own-1"] == 1
+
+
+def test_a_row_another_run_is_sending_now_is_not_sent_twice_but_checked_when_its_hold_ends(
+    db, fake, endpoint_for
+) -> None:
+    """A batch job run twice at once (its worker stalled past the lease and came back) must not
+    send what the other run has just marked sending; a check job looks again once the hold ends."""
+    from orderhub.notify.delivery import deliveries_send, sending_hold
+
+    robot = fake("wecom")
+    ep = endpoint_for(robot)
+    d = message_send(channel="wecom", endpoint=ep, key="twice-1", title="订单 SO8")
+    marked = timezone.now()
+    Delivery.objects.filter(pk=d.pk).update(status=DeliveryStatus.SENDING, attempts=1, last_attempt_at=marked)
+    assert deliveries_send([d.pk]) == {"sending": 1}
+    assert robot.counts["twice-1"] == 0
+    check = send_job(d)
+    assert check.status == TaskResultStatus.READY
+    assert check.run_after == marked + sending_hold() + timedelta(seconds=1)
+
+    # The other run's send was accepted: the check finds it sent and sends nothing.
+    Delivery.objects.filter(pk=d.pk).update(status=DeliveryStatus.SENT)
+    make_due()
+    jobs_run_pending()
+    assert robot.counts["twice-1"] == 0
+    assert send_job(d).return_value == DeliveryStatus.SENT
+
+    # Had the other run's worker died with the send in flight, the check takes it over.
+    other = message_send(channel="wecom", endpoint=ep, key="twice-2", title="订单 SO9")
+    Delivery.objects.filter(pk=other.pk).update(
+        status=DeliveryStatus.SENDING, attempts=1, last_attempt_at=timezone.now()
+    )
+    assert deliveries_send([other.pk]) == {"sending": 1}
+    Delivery.objects.filter(pk=other.pk).update(
+        last_attempt_at=timezone.now() - sending_hold() - timedelta(seconds=1)
+    )
+    make_due()
+    jobs_run_pending()
+    assert robot.counts["twice-2"] == 1
+    assert Delivery.objects.get(pk=other.pk).status == DeliveryStatus.SENT
