@@ -210,7 +210,8 @@ class Order(models.Model):
 
 
 class OrderLine(models.Model):
-    order = models.ForeignKey(Order, on_delete=models.CASCADE, related_name="lines")
+    # No index of its own: the unique (order, line_no) index serves every look-up by order.
+    order = models.ForeignKey(Order, on_delete=models.CASCADE, related_name="lines", db_index=False)
     line_no = models.PositiveSmallIntegerField()
     sku = models.ForeignKey(
         "catalog.Sku", null=True, blank=True, on_delete=models.PROTECT, related_name="order_lines"
@@ -297,7 +298,8 @@ class OperationLog(models.Model):
     deleting a whole order's history is still detectable.
     """
 
-    order = models.ForeignKey(Order, on_delete=models.PROTECT, related_name="log")
+    # No index of its own: the unique (order, seq) index serves every look-up by order.
+    order = models.ForeignKey(Order, on_delete=models.PROTECT, related_name="log", db_index=False)
     seq = models.PositiveIntegerField()
     action = models.CharField(max_length=16, choices=LogAction.choices)
     transition = models.CharField(max_length=32, blank=True)
