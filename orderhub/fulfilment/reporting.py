@@ -96,19 +96,14 @@ def ship_reports_owe(*, orders: list[Order], now: datetime) -> list[ShipReport]:
     return reports
 
 
-# Keys under which an import keeps a line's channel sub-order id in the order's raw lines.
-SUB_ORDER_KEYS = ("sub_order_id", "sourceEntryId")
-
-
 def _ship_lines(order: Order) -> list[ShipLine]:
-    """The order's lines with weights, and each line's channel sub-order id when the import kept one."""
-    raw = order.lines_snapshot if isinstance(order.lines_snapshot, list) else []
+    """The order's lines with weights, and each line's channel sub-order id when the order kept one."""
+    sub_ids = order.sub_order_nos()
     out = []
     for i, (qty, weight_g) in enumerate(
         order.lines.order_by("line_no").values_list("quantity", "sku__weight_g")
     ):
-        row = raw[i] if i < len(raw) and isinstance(raw[i], dict) else {}
-        sub_id = next((str(row[k]) for k in SUB_ORDER_KEYS if row.get(k)), "")
+        sub_id = sub_ids[i] if i < len(sub_ids) else ""
         out.append(ShipLine(sub_id, qty, qty * (weight_g or 0) / 1000))
     return out
 

@@ -118,7 +118,14 @@ def _line(row: MappedRow, catalog: Catalog) -> tuple[LineDraft | None, Rejection
     price = v.get("unit_price")
     if price is None and v.get("line_amount") is not None and qty:
         price = v["line_amount"] / qty
-    return LineDraft(sku_code=code[:64], quantity=qty, unit_price=_money(price), name=name[:128]), None
+    line = LineDraft(
+        sku_code=code[:64],
+        quantity=qty,
+        unit_price=_money(price),
+        name=name[:128],
+        sub_order_no=str(v.get("sub_order_no") or "")[:64],
+    )
+    return line, None
 
 
 def _phone_holds(phone: Phone, channel: Channel) -> list[tuple[str, str]]:

@@ -322,7 +322,13 @@ def _update_existing(
         # More lines of an order that an earlier chunk of this same file already created.
         prev = Order.objects.filter(pk=order_id).values_list("lines_snapshot", flat=True).first() or {}
         lines = [
-            LineDraft(ln["sku_code"], int(ln["quantity"]), Decimal(str(ln["unit_price"])), ln.get("name", ""))
+            LineDraft(
+                ln["sku_code"],
+                int(ln["quantity"]),
+                Decimal(str(ln["unit_price"])),
+                ln.get("name", ""),
+                ln.get("sub_order_no", ""),
+            )
             for ln in (prev.get("lines", []) if isinstance(prev, dict) else [])
         ]
         draft.lines = lines + draft.lines

@@ -406,6 +406,7 @@ def snapshot(d: OrderDraft, fingerprint: str, batch_id: int | None, row_nos: lis
                 "quantity": ln.quantity,
                 "unit_price": str(ln.unit_price),
                 "name": ln.name,
+                **({"sub_order_no": ln.sub_order_no} if ln.sub_order_no else {}),
             }
             for ln in d.lines
         ],

@@ -11,6 +11,10 @@ from orderhub.catalog.models import CustomerTier
 from orderhub.core.db import CompiledRows
 from orderhub.orders.states import OrderStatus
 
+# Keys under which an order's snapshot keeps a line's channel sub-order id: ours (imports, the
+# API), then the channel's own names in raw lines kept as the channel sent them.
+SUB_ORDER_KEYS = ("sub_order_no", "sub_order_id", "sourceEntryId")
+
 
 class PhoneKind(models.TextChoices):
     NORMAL = "normal", _("正常")
@@ -196,6 +200,19 @@ class Order(models.Model):
 
     def __str__(self) -> str:
         return self.order_no
+
+    def sub_order_nos(self) -> list[str]:
+        """Each line's channel sub-order id as the order's snapshot kept it ("" where it did
+        not), in line order. An import keeps its lines under "lines" next to what re-imports
+        compare; the API keeps the list of lines itself."""
+        snap = self.lines_snapshot
+        lines = snap.get("lines") if isinstance(snap, dict) else snap
+        if not isinstance(lines, list):
+            return []
+        return [
+            next((str(ln[k]) for k in SUB_ORDER_KEYS if ln.get(k)), "") if isinstance(ln, dict) else ""
+            for ln in lines
+        ]
 
     def open_hold_reasons(self) -> list[str]:
         """Labels of unresolved holds; uses prefetched holds when present.

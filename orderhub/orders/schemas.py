@@ -71,6 +71,10 @@ class LineIn(Schema):
         default=Decimal("0"), ge=0, max_digits=12, decimal_places=2, description="单价 (CNY)"
     )
     name: Str128 = ""
+    sub_order_no: Str64 = Field(
+        default="",
+        description="渠道子订单号 (the channel's line id, e.g. 1688 sourceEntryId), for reporting back",
+    )
 
 
 class OrderIn(Schema):
@@ -121,7 +125,10 @@ class OrderIn(Schema):
             district=self.district,
             district_code=self.district_code,
             address_detail=self.address_detail,
-            lines=[LineDraft(ln.sku_code, ln.quantity, ln.unit_price, ln.name) for ln in self.lines],
+            lines=[
+                LineDraft(ln.sku_code, ln.quantity, ln.unit_price, ln.name, ln.sub_order_no)
+                for ln in self.lines
+            ],
             remark=self.remark,
             promised_at=self.promised_at,
             owner_username=self.owner or None,

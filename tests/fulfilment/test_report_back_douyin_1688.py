@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import hashlib
 import hmac
+import io
 import json
 import urllib.parse
 from datetime import datetime
@@ -169,7 +170,7 @@ def _ship(order: Order, staff) -> str:
 
 
 def _kept_sub_order_ids(order: Order, ids: list[str]) -> None:
-    """What an import from 1688 keeps: each line's sub-order id in the raw lines."""
+    """Raw lines kept as the channel sent them, under the channel's own key."""
     Order.objects.filter(pk=order.pk).update(lines_snapshot=[{"sub_order_id": i} for i in ids])
 
 
@@ -250,9 +251,11 @@ def test_1688_shipment_is_reported_with_a_valid_signature(allocated, alibaba, st
         order = allocated(
             channel_code="ali",
             channel_order_no="206026099675498520",
-            lines=[LineDraft("BP-2231", 2, Decimal("88")), LineDraft("OF-1102", 1, Decimal("35"))],
+            lines=[
+                LineDraft("BP-2231", 2, Decimal("88"), sub_order_no="206026099675498521"),
+                LineDraft("OF-1102", 1, Decimal("35"), sub_order_no="206026099675498522"),
+            ],
         )
-        _kept_sub_order_ids(order, ["206026099675498521", "206026099675498522"])
         number = _ship(order, staff)
         jobs_run_pending()
     [sent] = received
@@ -270,6 +273,54 @@ def test_1688_shipment_is_reported_with_a_valid_signature(allocated, alibaba, st
     report = ShipReport.objects.get(order=order)
     assert report.status == "sent" and report.adapter == "1688"
     assert "access_token" not in report.request and "_aop_signature" not in report.request
+
+
+def test_1688_order_imported_with_its_sub_order_ids_is_reported_line_by_line(
+    allocated, alibaba, staff, settings, tmp_path
+) -> None:
+    """From a file to the platform: the import keeps each line's 子订单编号, and the shipment is
+    reported with them (a layout with that column, imported into the 1688 shop)."""
+    from orderhub.fulfilment.allocation import order_allocate
+    from orderhub.ingest.models import BatchStatus
+    from orderhub.ingest.pipeline import batch_create_from_file, batch_run
+    from tests.ingest import exports as ex
+
+    settings.ORDERHUB_INGEST = {"FILES_DIR": str(tmp_path / "ingest-files")}
+    h = ex.headers_of("抖店-订单导出")
+    rows = [h]
+    for sub, sku, qty in [("206026099675498551", "BP-2231", 2), ("206026099675498552", "OF-1102", 1)]:
+        fields = {"主订单编号": "206026099675498550", "子订单编号": sub, "商家编码": sku, "商品数量": qty}
+        fields |= {"商品单价": "50.00", "收件人": "陈经理", "收件人手机号": "13905711234"}
+        fields |= {"省": "浙江省", "市": "台州市", "区": "椒江区", "详细地址": "东环大道88号"}
+        fields |= {"订单提交时间": "2026-11-20 10:00:00"}
+        rows.append(ex._row(h, **fields))
+    data = ex.csv_bytes(rows)
+    batch = batch_create_from_file(
+        fileobj=io.BytesIO(data),
+        filename="1688-带子订单.csv",
+        actor=staff[Role.CUSTOMER_SERVICE],
+        preset_name="抖店-订单导出",
+        channel_code="ali",
+    )
+    batch = batch_run(batch.pk)
+    assert batch.status == BatchStatus.DONE and batch.created_count == 2, batch.hold_counts
+    order = Order.objects.get(channel__code="ali", channel_order_no="206026099675498550")
+    order_transition(order_id=order.pk, to=OrderStatus.SPLIT, actor=staff[Role.CUSTOMER_SERVICE])
+    assert order_allocate(order_id=order.pk).allocated
+
+    with raw_server(fake_1688) as (url, received):
+        alibaba(url)
+        _ship(order, staff)
+        jobs_run_pending()
+    [sent] = received
+    form = {k: v[0] for k, v in urllib.parse.parse_qs(sent["body"]).items()}
+    [goods] = json.loads(form["sendGoods"])
+    assert goods["sourceId"] == "206026099675498550"
+    assert [(e["sourceEntryId"], e["amount"]) for e in goods["sendGoodEntries"]] == [
+        ("206026099675498551", 2),
+        ("206026099675498552", 1),
+    ]
+    assert ShipReport.objects.get(order=order).status == "sent"
 
 
 def test_1688_forged_signature_and_business_refusals_are_visible(

@@ -47,6 +47,8 @@ def test_douyin_xlsx_sub_orders_grouped_by_main_order(run_import, shop_channels,
     assert Order.objects.count() == 2
     order = Order.objects.get(channel_order_no="6921345678901234567")
     assert _lines(order) == [("BP-2231", 2, Decimal("88.00")), ("OF-1102", 4, Decimal("35.00"))]
+    # Each line's 子订单编号 is kept for reporting the shipment back line by line.
+    assert order.sub_order_nos() == ["6921345678901234568", "6921345678901234569"]
     assert order.goods_amount == Decimal("316.00")
     assert order.phone_kind == PhoneKind.VIRTUAL  # encrypted on the platform, kept as is
     assert (order.city, order.district, order.address_detail) == ("上海市", "浦东新区", "花木街道世纪大道1号")

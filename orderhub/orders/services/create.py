@@ -28,6 +28,9 @@ class LineDraft:
     quantity: int
     unit_price: Decimal = Decimal("0")
     name: str = ""
+    # The channel's id of this line (子订单号; 1688's sourceEntryId), kept in the order's
+    # snapshot for reporting the shipment back line by line.
+    sub_order_no: str = ""
 
 
 @dataclass
@@ -224,6 +227,7 @@ def _insert(
                 "quantity": ln.quantity,
                 "unit_price": str(ln.unit_price),
                 "name": ln.name,
+                **({"sub_order_no": ln.sub_order_no} if ln.sub_order_no else {}),
             }
             for ln in draft.lines
         ],

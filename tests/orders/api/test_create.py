@@ -52,6 +52,19 @@ def test_create_answers_201_with_the_new_order_card(cs: Client) -> None:
     assert Order.objects.filter(pk=order["id"]).exists()
 
 
+def test_each_lines_channel_sub_order_number_is_kept_for_reporting_back(cs: Client) -> None:
+    body = order_body(
+        lines=[
+            {"sku_code": "BP-2231", "quantity": 2, "sub_order_no": "206026099675498521"},
+            {"sku_code": "OF-1102", "quantity": 1},
+        ]
+    )
+    response = post_json(cs, "/api/orders", body)
+
+    assert response.status_code == 201
+    assert Order.objects.get(pk=response.json()["id"]).sub_order_nos() == ["206026099675498521", ""]
+
+
 def test_problems_in_the_order_become_holds_not_refusals(cs: Client) -> None:
     body = order_body(
         channel_order_no=None,
