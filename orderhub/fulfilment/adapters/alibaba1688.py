@@ -9,9 +9,10 @@ The reference found no ship API. Assumed here, from a copy of 1688's API page fo
 the API name is configurable as API): form fields `sendGoods` (JSON: order id and its sub-order
 entries with amount and weight in kg), `extBody` (JSON: cpCode = the carrier's companyNo,
 logisticsCpName, mailNo), `gmtSend`; the answer `{"success": true, "result": {...}}` or
-`success: false` with `errorCode`/`errorMessage`. Every sub-order id must be known (the import
-keeps it as `sub_order_id` or `sourceEntryId` on each line); without them the report is refused
-for a person to handle.
+`success: false` with `errorCode`/`errorMessage`. Every sub-order id must be known: an import
+keeps the column mapped to 子订单号 (`sub_order_no`), the API takes `lines[].sub_order_no`, and
+raw lines kept as 1688 sent them may carry `sourceEntryId` (`Order.sub_order_nos()`). Without
+them the report is refused for a person to handle.
 """
 
 from __future__ import annotations
