@@ -134,6 +134,13 @@ def _wait_for(path: Path, timeout: float = 60) -> None:
         time.sleep(0.05)
 
 
+def _wait_until_successful(job_id: str, failure: str, timeout: float = 60) -> None:
+    deadline = time.monotonic() + timeout
+    while DBTaskResult.objects.get(pk=job_id).status != TaskResultStatus.SUCCESSFUL:
+        assert time.monotonic() < deadline, failure
+        time.sleep(0.1)
+
+
 @pytest.mark.slow
 @pytest.mark.django_db(transaction=True)
 def test_a_worker_killed_mid_job_runs_the_job_again_on_restart_and_the_message_appears_once(
@@ -164,10 +171,7 @@ def test_a_worker_killed_mid_job_runs_the_job_again_on_restart_and_the_message_a
         orderhub_cmd("worker", "--queues", "notify", "--no-periodic", "--interval", "0.2"), cwd=REPO, env=env
     )
     try:
-        deadline = time.monotonic() + 60
-        while DBTaskResult.objects.get(pk=job.id).status != TaskResultStatus.SUCCESSFUL:
-            assert time.monotonic() < deadline, "the abandoned job was never run again"
-            time.sleep(0.2)
+        _wait_until_successful(job.id, "the abandoned job was never run again")
     finally:
         second.send_signal(signal.SIGTERM)
         second.wait(timeout=20)
@@ -195,10 +199,7 @@ def test_a_job_longer_than_the_lease_keeps_it_and_a_second_worker_does_not_run_i
         for _ in range(2)
     ]
     try:
-        deadline = time.monotonic() + 60
-        while DBTaskResult.objects.get(pk=job.id).status != TaskResultStatus.SUCCESSFUL:
-            assert time.monotonic() < deadline, "the job never finished"
-            time.sleep(0.1)
+        _wait_until_successful(job.id, "the job never finished")
     finally:
         for worker in workers:
             worker.send_signal(signal.SIGTERM)
