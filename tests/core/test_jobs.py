@@ -188,8 +188,9 @@ def test_a_worker_killed_mid_job_runs_the_job_again_on_restart_and_the_message_a
 @pytest.mark.django_db(transaction=True)
 def test_a_job_longer_than_the_lease_keeps_it_and_a_second_worker_does_not_run_it_again(tmp_path) -> None:
     counter = tmp_path / "runs"
-    job = jobs_for_tests.long_quiet.enqueue(str(counter), 4.0)  # four leases long
-    env = orderhub_env(ORDERHUB_WORKER_LEASE_SECONDS="1", ORDERHUB_WORKER_HEARTBEAT_SECONDS="0.2")
+    # Three leases long; the lease is long enough that only a stall of 3 s would take it away.
+    job = jobs_for_tests.long_quiet.enqueue(str(counter), 9.0)
+    env = orderhub_env(ORDERHUB_WORKER_LEASE_SECONDS="3", ORDERHUB_WORKER_HEARTBEAT_SECONDS="0.3")
     workers = [
         subprocess.Popen(
             orderhub_cmd("worker", "--queues", "default", "--no-periodic", "--interval", "0.1"),
