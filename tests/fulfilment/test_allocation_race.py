@@ -2,11 +2,9 @@
 
 from __future__ import annotations
 
-import threading
 from decimal import Decimal
 
 import pytest
-from django.db import connections
 
 from orderhub.accounts.services import system_user
 from orderhub.fulfilment.allocation import order_allocate
@@ -15,6 +13,7 @@ from orderhub.orders.audit import audit_verify
 from orderhub.orders.models import HoldReason, Order, OrderHold
 from orderhub.orders.services import LineDraft
 from orderhub.orders.states import OrderStatus
+from tests.support import run_at_once
 
 RACERS = 64
 UNITS = 10
@@ -25,29 +24,11 @@ def test_64_concurrent_allocations_for_10_units(approved, warehouses, skus, stoc
     system_user()  # exists in any running install (its first creation is not race-safe)
     stock_in(warehouses["HZ"], skus["OF-1102"], UNITS)
     orders = [approved(lines=[LineDraft("OF-1102", 1, Decimal("35.00"))]) for _ in range(RACERS)]
-    barrier = threading.Barrier(RACERS)
-    errors: list[BaseException] = []
-    outcomes: list[bool] = []
-    lock = threading.Lock()
-
-    def race(order_id: int) -> None:
-        try:
-            barrier.wait()
-            result = order_allocate(order_id=order_id)
-            with lock:
-                outcomes.append(result.allocated)
-        except BaseException as exc:
-            errors.append(exc)
-        finally:
-            connections.close_all()
-
-    threads = [threading.Thread(target=race, args=(o.pk,)) for o in orders]
-    for t in threads:
-        t.start()
-    for t in threads:
-        t.join(timeout=300)
+    results = run_at_once([lambda o=o: order_allocate(order_id=o.pk) for o in orders])
+    errors = [r for r in results if isinstance(r, BaseException)]
     assert not errors, errors[:3]
 
+    outcomes = [r.allocated for r in results]
     assert outcomes.count(True) == UNITS and outcomes.count(False) == RACERS - UNITS
     stock = Stock.objects.get(warehouse=warehouses["HZ"], sku=skus["OF-1102"])
     assert (stock.on_hand, stock.reserved) == (UNITS, UNITS)

@@ -2,12 +2,10 @@
 
 from __future__ import annotations
 
-import threading
 from collections.abc import Callable
 from decimal import Decimal
 
 import pytest
-from django.db import connections
 
 from orderhub.accounts.services import system_user
 from orderhub.core.errors import InvalidTransition
@@ -17,6 +15,7 @@ from orderhub.orders.audit import audit_verify
 from orderhub.orders.models import HoldReason, Order, OrderHold
 from orderhub.orders.services import LineDraft
 from orderhub.orders.states import OrderStatus
+from tests.support import run_at_once
 
 ORDERS = 48
 UNITS = 10
@@ -43,35 +42,14 @@ def test_concurrent_waves_and_single_allocations_for_10_units(approved, warehous
         lambda: orders_allocate(limit=10, chunk=4),
     ]
     jobs += [lambda i=i: order_allocate(order_id=i) for i in ids[24:]]
-    barrier = threading.Barrier(len(jobs))
-    errors: list[BaseException] = []
-    outcomes: list[object] = []
-    lock = threading.Lock()
-
-    def run(job: Callable[[], object]) -> None:
-        try:
-            barrier.wait()
-            outcome = job()
-            with lock:
-                outcomes.append(outcome)
-        except InvalidTransition as exc:  # a single allocation of an order a wave already took
-            with lock:
-                outcomes.append(exc)
-        except BaseException as exc:
-            errors.append(exc)
-        finally:
-            connections.close_all()
-
-    threads = [threading.Thread(target=run, args=(job,)) for job in jobs]
-    for t in threads:
-        t.start()
-    for t in threads:
-        t.join(timeout=300)
+    results = run_at_once(jobs)
+    # A single allocation of an order a wave already took is refused; anything else is an error.
+    outcomes = [r for r in results if not isinstance(r, BaseException) or isinstance(r, InvalidTransition)]
+    errors = [r for r in results if isinstance(r, BaseException) and not isinstance(r, InvalidTransition)]
 
     # Then nothing failed (no deadlock, no lost update), exactly 10 filters are reserved,
     # and every other order is back in 待审核, held for stock with the reason
     assert not errors, errors[:3]
-    assert all(not t.is_alive() for t in threads)
     refused = [o for o in outcomes if isinstance(o, InvalidTransition)]
     assert all("不在「已拆单」状态" in e.message for e in refused)
     waves = [o for o in outcomes if isinstance(o, WaveResult)]

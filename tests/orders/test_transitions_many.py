@@ -3,10 +3,9 @@
 from __future__ import annotations
 
 import re
-import threading
 
 import pytest
-from django.db import connection, connections
+from django.db import connection
 from django.test.utils import CaptureQueriesContext
 from django_tasks_db.models import DBTaskResult
 
@@ -17,6 +16,7 @@ from orderhub.orders.audit import audit_verify, entry_hash
 from orderhub.orders.models import HoldReason, OperationLog, Order
 from orderhub.orders.services import order_hold, order_transition, order_transition_many
 from orderhub.orders.states import OrderStatus as S
+from tests.support import run_at_once
 
 NOTICE = "orderhub.notify.tasks.deliver_transition_notice"
 
@@ -154,28 +154,12 @@ def test_overlapping_batches_move_each_order_once(make_order, staff) -> None:
     ids = [o.pk for o in orders]
     selections = [ids[0:25], ids[10:35], ids[15:40], list(reversed(ids))]
     cs = staff[Role.CUSTOMER_SERVICE]
-    moved: list[int] = []
-    errors: list[BaseException] = []
-    lock = threading.Lock()
-    barrier = threading.Barrier(len(selections))
-
-    def act(selection: list[int]) -> None:
-        try:
-            barrier.wait()
-            batch = order_transition_many(order_ids=selection, to=S.SPLIT, actor=cs)
-            with lock:
-                moved.extend(o.pk for o in batch.moved)
-        except BaseException as exc:  # surfaced below
-            errors.append(exc)
-        finally:
-            connections.close_all()
-
-    threads = [threading.Thread(target=act, args=(s,)) for s in selections]
-    for t in threads:
-        t.start()
-    for t in threads:
-        t.join()
+    batches = run_at_once(
+        [lambda s=s: order_transition_many(order_ids=s, to=S.SPLIT, actor=cs) for s in selections]
+    )
+    errors = [b for b in batches if isinstance(b, BaseException)]
     assert errors == []
+    moved = [o.pk for b in batches for o in b.moved]
     assert sorted(moved) == ids
     assert set(Order.objects.values_list("status", "version")) == {(S.SPLIT, 2)}
     assert OperationLog.objects.filter(transition="approve").count() == 40

@@ -2,18 +2,17 @@
 
 from __future__ import annotations
 
-import threading
 from collections.abc import Callable
 from typing import Any
 
 import pytest
-from django.db import connection
 from django.test import Client
 
 from orderhub.accounts.models import User
 from orderhub.accounts.roles import Role
 from orderhub.orders.models import IdempotencyRecord, OperationLog, Order
 from tests.orders.api.helpers import order_body, post_json
+from tests.support import run_at_once
 
 pytestmark = pytest.mark.usefixtures("channels", "skus", "customer")
 
@@ -211,24 +210,8 @@ def test_a_body_that_is_not_json_is_400(cs: Client) -> None:
 
 def _post_concurrently(clients: list[Client], body: dict[str, Any], headers: dict[str, str]) -> list[Any]:
     """Fire the same request from several threads at once; each thread has its own connection."""
-    barrier = threading.Barrier(len(clients))
-    results: list[Any] = [None] * len(clients)
-
-    def run(i: int) -> None:
-        try:
-            barrier.wait()
-            results[i] = post_json(clients[i], "/api/orders", body, **headers)
-        except BaseException as exc:  # reported by the assertions below
-            results[i] = exc
-        finally:
-            connection.close()
-
-    threads = [threading.Thread(target=run, args=(i,)) for i in range(len(clients))]
-    for t in threads:
-        t.start()
-    for t in threads:
-        t.join(timeout=120)
-    return results
+    jobs = [lambda c=c: post_json(c, "/api/orders", body, **headers) for c in clients]
+    return run_at_once(jobs, timeout=120)
 
 
 @pytest.mark.django_db(transaction=True)
